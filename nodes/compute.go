@@ -1,0 +1,43 @@
+package nodes
+
+import "github.com/featgraph/featgraph/graph"
+
+// Compute1 declares a pure node with 1 typed dependency: fn gets no
+// context and runs inline, so it must not block; put blocking work in a fetch.
+func Compute1[A, T any](b *graph.Builder, name string, depA Ref[A], fn func(A) (T, error), opts ...Option) Ref[T] {
+	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0])) }}
+	return declare[T](b, n, []Dep{depA}, opts)
+}
+
+// Compute2 declares a pure node with 2 typed dependencies: fn gets no
+// context and runs inline, so it must not block; put blocking work in a fetch.
+func Compute2[A, B, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], fn func(A, B) (T, error), opts ...Option) Ref[T] {
+	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0]), as[B](args[1])) }}
+	return declare[T](b, n, []Dep{depA, depB}, opts)
+}
+
+// Compute3 declares a pure node with 3 typed dependencies: fn gets no
+// context and runs inline, so it must not block; put blocking work in a fetch.
+func Compute3[A, B, C, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], depC Ref[C], fn func(A, B, C) (T, error), opts ...Option) Ref[T] {
+	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0]), as[B](args[1]), as[C](args[2])) }}
+	return declare[T](b, n, []Dep{depA, depB, depC}, opts)
+}
+
+// Compute4 declares a pure node with 4 typed dependencies: fn gets no
+// context and runs inline, so it must not block; put blocking work in a fetch.
+func Compute4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], depC Ref[C], depD Ref[D], fn func(A, B, C, D) (T, error), opts ...Option) Ref[T] {
+	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
+		return fn(as[A](args[0]), as[B](args[1]), as[C](args[2]), as[D](args[3]))
+	}}
+	return declare[T](b, n, []Dep{depA, depB, depC, depD}, opts)
+}
+
+// ComputeN declares a pure node with any number of dependencies; fn reads
+// each one with its type through [Arg].
+func ComputeN[T any](b *graph.Builder, name string, deps []Dep, fn func(args Args) (T, error), opts ...Option) Ref[T] {
+	deps = append([]Dep(nil), deps...)
+	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
+		return fn(Args{deps: deps, vals: args})
+	}}
+	return declare[T](b, n, deps, opts)
+}

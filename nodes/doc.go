@@ -1,0 +1,20 @@
+// Package nodes declares typed nodes on a [graph.Builder].
+//
+// Every constructor takes the builder, a unique name, its dependencies as
+// typed [Ref] values and a body, and returns the Ref of the new node, so that
+// wiring a Ref[Account] where a Ref[string] is wanted does not compile:
+//
+//	b := graph.NewBuilder()
+//	card := nodes.Input[string](b, "card_id")
+//	account := nodes.Fetch1(b, "account", card, accounts.Get, nodes.Timeout(50*time.Millisecond))
+//	limit := nodes.Compute1(b, "limit", account, func(a Account) (int, error) { return a.Limit, nil })
+//	g, err := b.Build()
+//
+// Fetch nodes get a context and may block; compute nodes are pure and run
+// inline. If and Switch run only the branch they choose; And and Or stop at
+// the first operand that decides; Each fetches every element of a list with
+// bounded parallelism and keeps the order.
+//
+// Mistakes that the compiler cannot catch (a Ref from another builder, a
+// fallback of the wrong type) are reported by Builder.Build, never by a panic.
+package nodes
