@@ -3,6 +3,6 @@ module github.com/featgraph/featgraph
 go 1.26.0
 
 require (
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
+	github.com/sourcegraph/conc v0.3.0
+	golang.org/x/sync v0.25.0
 )

@@ -1,0 +1,108 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+)
+
+// Executor runs one graph, many times, from any number of goroutines.
+type Executor struct {
+	g          *graph.Graph
+	runTimeout time.Duration
+	argStart   []int32 // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
+	cancelable []bool  // blocking operands of an And/Or, which may cancel them
+	pool       sync.Pool
+}
+
+// Option configures an Executor.
+type Option func(*Executor) error
+
+// WithRunTimeout gives every run a deadline d after it starts (the SLA),
+// in addition to the deadline of the context passed to Run, if any.
+func WithRunTimeout(d time.Duration) Option {
+	return func(e *Executor) error {
+		if d <= 0 {
+			return fmt.Errorf("executor: run timeout %v is not positive", d)
+		}
+		e.runTimeout = d
+		return nil
+	}
+}
+
+// New returns an Executor for g.
+func New(g *graph.Graph, opts ...Option) (*Executor, error) {
+	if g == nil {
+		return nil, errors.New("executor: nil graph")
+	}
+	e := &Executor{g: g, argStart: make([]int32, g.Len()+1), cancelable: make([]bool, g.Len())}
+	for i := 0; i < g.Len(); i++ {
+		id := graph.NodeID(i)
+		e.argStart[i+1] = e.argStart[i] + int32(len(g.Deps(id)))
+		for _, u := range g.LazyUsers(id) {
+			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && g.Node(id).Kind.Blocking() {
+				e.cancelable[i] = true
+			}
+		}
+	}
+	for _, opt := range opts {
+		if err := opt(e); err != nil {
+			return nil, err
+		}
+	}
+	e.pool.New = func() any { return newRun(e) }
+	return e, nil
+}
+
+// Graph returns the graph the Executor runs.
+func (e *Executor) Graph() *graph.Graph { return e.g }
+
+// Run computes targets and returns the run's result. Only the targets and
+// what they need run. Run returns when every target has ended, or when the
+// run's deadline passes or ctx is canceled, whichever comes first: a node
+// still running then is marked timed out (or canceled) and its late result
+// is discarded.
+//
+// The error is non-nil when a target has no value; it joins the root causes
+// (see [Result.Err]). It is also non-nil, with a nil Result, when the inputs
+// or targets do not fit the graph.
+func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Target) (*Result, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("executor: Run needs at least one target")
+	}
+	for _, t := range targets {
+		if t == nil {
+			return nil, errors.New("executor: nil target")
+		}
+		if err := e.g.Check(t); err != nil {
+			return nil, fmt.Errorf("executor: target: %w", err)
+		}
+	}
+	s := e.pool.Get().(*run)
+	if err := s.bind(inputs); err != nil {
+		s.recycle()
+		return nil, err
+	}
+	s.execute(ctx, targets)
+	res := &Result{run: s}
+	for _, t := range targets {
+		if !s.outcome[t.ID()].HasValue() {
+			return res, res.Err()
+		}
+	}
+	return res, nil
+}
+
+// Run is a shortcut for New(g) then Run, for one-off runs; a service running
+// the same graph repeatedly should keep an Executor.
+func Run(ctx context.Context, g *graph.Graph, inputs []Input, targets ...graph.Target) (*Result, error) {
+	e, err := New(g)
+	if err != nil {
+		return nil, err
+	}
+	return e.Run(ctx, inputs, targets...)
+}

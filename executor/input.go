@@ -1,0 +1,53 @@
+package executor
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/featgraph/featgraph/graph"
+)
+
+// Input binds a value to an input node for one run. Make one with [Bind]
+// (typed) or [BindName] (by name, type-checked at run time).
+type Input struct {
+	ref   graph.Target // nil when bound by name
+	name  string
+	value any
+	typ   reflect.Type
+}
+
+// Bind binds v to the input node ref.
+func Bind[T any](ref graph.Ref[T], v T) Input {
+	return Input{ref: ref, name: ref.Name(), value: v, typ: reflect.TypeFor[T]()}
+}
+
+// BindName binds v to the input node called name; the run fails if there is
+// no such input or v's type does not fit it. It is meant for callers that
+// only know names, such as a CLI.
+func BindName(name string, v any) Input {
+	return Input{name: name, value: v, typ: reflect.TypeOf(v)}
+}
+
+// resolve returns the node the input binds, checking kind and type.
+func (in Input) resolve(g *graph.Graph) (graph.NodeID, error) {
+	var id graph.NodeID
+	if in.ref != nil {
+		if err := g.Check(in.ref); err != nil {
+			return 0, fmt.Errorf("executor: binding input: %w", err)
+		}
+		id = in.ref.ID()
+	} else {
+		var ok bool
+		if id, ok = g.Lookup(in.name); !ok {
+			return 0, fmt.Errorf("executor: binding input %q: no such node", in.name)
+		}
+	}
+	n := g.Node(id)
+	if n.Kind != graph.KindInput {
+		return 0, fmt.Errorf("executor: binding input %q: it is a %s node, not an input", n.Name, n.Kind)
+	}
+	if n.Type != nil && in.typ != n.Type && (in.typ == nil || !in.typ.AssignableTo(n.Type)) {
+		return 0, fmt.Errorf("executor: binding input %q: value of type %v, want %v", n.Name, in.typ, n.Type)
+	}
+	return id, nil
+}

@@ -1,0 +1,145 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+)
+
+// Result is a finished run: every node's outcome, cause, timing and value.
+// It is safe for concurrent reads. Call Release when done with it to let the
+// Executor reuse its memory; a Result must not be used after Release.
+type Result struct {
+	run *run
+}
+
+// NodeResult is how one node ended in a run.
+type NodeResult struct {
+	ID      graph.NodeID
+	Name    string
+	Kind    graph.Kind
+	Outcome Outcome
+	// Cause says why a node fell back, failed, timed out or was canceled.
+	Cause error
+	// Start and End are offsets from the run's start; both are zero for a
+	// skipped node.
+	Start, End time.Duration
+	// Attempts counts the tries of a blocking node's body (1 without retries).
+	Attempts int
+	// Branch names the branch an If or Switch took, if it took one.
+	Branch string
+}
+
+// Duration is End - Start.
+func (n NodeResult) Duration() time.Duration { return n.End - n.Start }
+
+// Graph returns the graph that ran.
+func (r *Result) Graph() *graph.Graph { return r.run.g }
+
+// Started returns the wall-clock time the run started.
+func (r *Result) Started() time.Time { return r.run.start }
+
+// Duration returns the run's wall time: from its start until its last
+// target ended, or its deadline passed.
+func (r *Result) Duration() time.Duration { return r.run.end }
+
+// Node returns how node t ended.
+func (r *Result) Node(t graph.Target) NodeResult {
+	s := r.run
+	id := t.ID()
+	nr := NodeResult{
+		ID: id, Name: s.g.Name(id), Kind: s.g.Node(id).Kind,
+		Outcome: s.outcome[id], Cause: s.cause[id],
+		Start: s.startAt[id], End: s.endAt[id], Attempts: int(s.attempts[id]),
+	}
+	if nr.Kind == graph.KindIf || nr.Kind == graph.KindSwitch {
+		if s.chosenValid(id) {
+			nr.Branch = s.g.Node(id).Lazy[s.chosen[id]]
+		}
+	}
+	return nr
+}
+
+// Lookup returns how the node called name ended.
+func (r *Result) Lookup(name string) (NodeResult, bool) {
+	id, ok := r.run.g.Lookup(name)
+	if !ok {
+		return NodeResult{}, false
+	}
+	return r.Node(id), true
+}
+
+// Nodes returns how every node of the graph ended, indexed by NodeID.
+func (r *Result) Nodes() []NodeResult {
+	out := make([]NodeResult, r.run.g.Len())
+	for i := range out {
+		out[i] = r.Node(graph.NodeID(i))
+	}
+	return out
+}
+
+// Value returns the value of node t, or an error saying why it has none.
+func (r *Result) Value(t graph.Target) (any, error) {
+	s := r.run
+	if err := s.g.Check(t); err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
+	}
+	id := t.ID()
+	switch o := s.outcome[id]; {
+	case o.HasValue():
+		return s.vals[id], nil
+	case o == Skipped:
+		return nil, fmt.Errorf("executor: node %q was skipped", s.g.Name(id))
+	default:
+		return nil, s.cause[id]
+	}
+}
+
+// Get returns the value of ref in r with its type, or an error saying why
+// the node has no value.
+func Get[T any](r *Result, ref graph.Ref[T]) (T, error) {
+	var zero T
+	v, err := r.Value(ref)
+	if err != nil {
+		return zero, err
+	}
+	if v == nil {
+		return zero, nil
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, fmt.Errorf("executor: node %q holds a %T, not a %T", ref.Name(), v, zero)
+	}
+	return t, nil
+}
+
+// Err joins the root causes of the run's failures: the errors and timeouts
+// of nodes that failed by themselves, not because a dependency did. Nodes
+// that fell back are not failures. It is nil when nothing failed.
+func (r *Result) Err() error {
+	s := r.run
+	var errs []error
+	for id, o := range s.outcome {
+		if o != Error && o != Timeout {
+			continue
+		}
+		var de *DependencyError
+		if !errors.As(s.cause[id], &de) {
+			errs = append(errs, s.cause[id])
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Release gives the run's memory back to the Executor. The Result must not
+// be used afterwards. Nodes still running past the deadline keep the memory
+// until they return.
+func (r *Result) Release() {
+	if r.run != nil {
+		s := r.run
+		r.run = nil
+		s.release()
+	}
+}

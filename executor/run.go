@@ -1,0 +1,651 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/timeouts"
+	"github.com/sourcegraph/conc/panics"
+	"golang.org/x/sync/errgroup"
+)
+
+// status is where a node is in a run's life cycle.
+type status uint8
+
+const (
+	idle    status = iota // not demanded (yet)
+	waiting               // demanded; waiting for static dependencies
+	running               // body in flight, or a conditional waiting on its lazy dependencies
+	done                  // outcome recorded; never changes again
+)
+
+// live is what a running blocking node needs besides its arguments.
+type live struct {
+	ctx    context.Context
+	cancel context.CancelFunc // nil when the node runs on the run's context
+	stop   func() bool        // stops the node's timeout watcher; nil when it has none
+}
+
+// run is the state of one run, pooled per Executor. Every field below mu is
+// guarded by it, except what a node's own goroutine reads after the node was
+// handed to it (its arguments and its live entry).
+type run struct {
+	e *Executor
+	g *graph.Graph
+	// refs counts the holders of this state: the Result, each goroutine a run
+	// started, each armed timeout watcher. The state is pooled again only
+	// when the last one lets go, so a straggler never writes into a new run.
+	refs atomic.Int32
+
+	mu          sync.Mutex
+	ctx         context.Context
+	cancel      context.CancelFunc
+	start       time.Time
+	budget      timeouts.Budget
+	end         time.Duration
+	finished    chan struct{}
+	ended       bool
+	targetsLeft int
+
+	status   []status
+	pending  []int32
+	chosen   []int32
+	isTarget []bool
+	bound    []bool
+	vals     []any
+	outcome  []Outcome
+	cause    []error
+	startAt  []time.Duration
+	endAt    []time.Duration
+	attempts []int32
+	live     []live
+	args     []any
+	ready    []graph.NodeID
+	stack    []graph.NodeID
+}
+
+func newRun(e *Executor) *run {
+	n := e.g.Len()
+	s := &run{
+		e: e, g: e.g,
+		status: make([]status, n), pending: make([]int32, n), chosen: make([]int32, n),
+		isTarget: make([]bool, n), bound: make([]bool, n), vals: make([]any, n),
+		outcome: make([]Outcome, n), cause: make([]error, n),
+		startAt: make([]time.Duration, n), endAt: make([]time.Duration, n),
+		attempts: make([]int32, n), live: make([]live, n), args: make([]any, e.argStart[n]),
+	}
+	for i := range s.chosen {
+		s.chosen[i] = -1
+	}
+	return s
+}
+
+// recycle clears the state and pools it again.
+func (s *run) recycle() {
+	clear(s.status)
+	for i := range s.chosen {
+		s.chosen[i] = -1
+	}
+	clear(s.isTarget)
+	clear(s.bound)
+	clear(s.vals)
+	clear(s.outcome)
+	clear(s.cause)
+	clear(s.startAt)
+	clear(s.endAt)
+	clear(s.attempts)
+	clear(s.live)
+	clear(s.args)
+	s.ready, s.stack = s.ready[:0], s.stack[:0]
+	s.ctx, s.cancel, s.finished = nil, nil, nil
+	s.ended, s.targetsLeft, s.end = false, 0, 0
+	s.e.pool.Put(s)
+}
+
+// release drops one reference; the last one pools the state.
+func (s *run) release() {
+	if s.refs.Add(-1) == 0 {
+		s.recycle()
+	}
+}
+
+// bind records the inputs; it runs before the run starts, single-threaded.
+func (s *run) bind(inputs []Input) error {
+	for _, in := range inputs {
+		id, err := in.resolve(s.g)
+		if err != nil {
+			return err
+		}
+		if s.bound[id] {
+			return fmt.Errorf("executor: input %q is bound twice", s.g.Name(id))
+		}
+		s.bound[id], s.vals[id] = true, in.value
+	}
+	return nil
+}
+
+// execute runs the targets to their end, or to the run's deadline or
+// cancellation, and leaves every node with its outcome.
+func (s *run) execute(parent context.Context, targets []graph.Target) {
+	s.start = time.Now()
+	if s.e.runTimeout > 0 {
+		s.ctx, s.cancel = context.WithDeadline(parent, s.start.Add(s.e.runTimeout))
+	} else {
+		s.ctx, s.cancel = context.WithCancel(parent)
+	}
+	s.budget = timeouts.FromContext(s.ctx)
+	s.finished = make(chan struct{})
+	s.refs.Store(1)
+
+	s.mu.Lock()
+	for _, t := range targets {
+		if id := t.ID(); !s.isTarget[id] {
+			s.isTarget[id] = true
+			s.targetsLeft++
+		}
+	}
+	for _, t := range targets {
+		s.demand(t.ID())
+	}
+	w := worker{s: s, next: -1}
+	w.drain()
+	s.mu.Unlock()
+
+	select {
+	case <-s.finished:
+	case <-s.ctx.Done():
+		s.abort(s.ctx.Err())
+	}
+	s.cancel()
+}
+
+// demand marks n and the static dependencies it waits for as needed,
+// pushing those that can start onto the ready stack. s.mu held.
+func (s *run) demand(n graph.NodeID) {
+	s.stack = append(s.stack[:0], n)
+	for len(s.stack) > 0 {
+		id := s.stack[len(s.stack)-1]
+		s.stack = s.stack[:len(s.stack)-1]
+		if s.status[id] != idle {
+			continue
+		}
+		s.status[id] = waiting
+		var pending int32
+		for _, d := range s.g.Deps(id) {
+			switch s.status[d] {
+			case done:
+				continue
+			case idle:
+				s.stack = append(s.stack, d)
+			}
+			pending++
+		}
+		s.pending[id] = pending
+		if pending == 0 {
+			s.ready = append(s.ready, id)
+		}
+	}
+}
+
+// worker is one goroutine's view of a run: the time it last looked at the
+// clock (so that inline nodes cost one clock read each) and the blocking
+// node it has claimed to run next.
+type worker struct {
+	s        *run
+	now      time.Duration
+	mayBlock bool
+	next     graph.NodeID
+}
+
+func (w *worker) tick() { w.now = time.Since(w.s.start) }
+
+// drain advances every ready node: inline kinds run here, blocking ones are
+// claimed (once, when this goroutine may block) or get a goroutine of their
+// own. s.mu held; it is released around user code.
+func (w *worker) drain() {
+	s := w.s
+	for len(s.ready) > 0 && !s.ended {
+		n := s.ready[len(s.ready)-1]
+		s.ready = s.ready[:len(s.ready)-1]
+		switch s.status[n] {
+		case done:
+			continue
+		case running:
+			w.reconsider(n)
+			continue
+		}
+		s.status[n] = running
+		s.startAt[n] = w.now
+		if failed := s.firstFailedDep(n); failed >= 0 {
+			w.settle(n, nil, s.dependencyError(n, failed), Error)
+			continue
+		}
+		node := s.g.Node(n)
+		switch node.Kind {
+		case graph.KindInput:
+			if s.bound[n] {
+				w.settle(n, s.vals[n], nil, OK)
+			} else {
+				w.settle(n, nil, &UnboundInputError{Input: node.Name}, Error)
+			}
+		case graph.KindValue:
+			w.settle(n, node.Value, nil, OK)
+		case graph.KindCompute:
+			args := s.fillArgs(n)
+			s.mu.Unlock()
+			v, err := callCompute(node, args)
+			w.tick()
+			s.mu.Lock()
+			w.settleBody(n, v, err)
+		case graph.KindIf, graph.KindSwitch:
+			args := s.fillArgs(n)
+			s.mu.Unlock()
+			branch, err := callChoose(node, args)
+			s.mu.Lock()
+			switch {
+			case err != nil:
+				w.settle(n, nil, &BranchError{Node: node.Name, Err: err}, Error)
+			case branch < 0 || branch >= len(node.Lazy):
+				w.settle(n, nil, &BranchError{Node: node.Name, Err: fmt.Errorf("branch %d out of range", branch)}, Error)
+			default:
+				s.chosen[n] = int32(branch)
+				s.demand(s.g.Lazy(n)[branch])
+				w.reconsider(n)
+			}
+		case graph.KindAnd, graph.KindOr:
+			for _, op := range s.g.Lazy(n) {
+				s.demand(op)
+			}
+			w.reconsider(n)
+		default: // blocking kinds
+			s.fillArgs(n)
+			s.prepare(n)
+			if w.mayBlock && w.next < 0 {
+				w.next = n
+			} else {
+				s.refs.Add(1)
+				go s.work(n)
+			}
+		}
+	}
+}
+
+// work is the goroutine of a blocking node: it runs n, then whatever
+// became ready, claiming one more blocking node at a time.
+func (s *run) work(n graph.NodeID) {
+	defer s.release()
+	w := worker{s: s, mayBlock: true}
+	for n >= 0 {
+		v, err, attempts := s.call(n)
+		w.tick()
+		s.mu.Lock()
+		if !s.ended && s.status[n] == running {
+			s.attempts[n] = attempts
+		}
+		w.settleBody(n, v, err)
+		w.next = -1
+		w.drain()
+		n = w.next
+		if n >= 0 {
+			s.startAt[n] = w.now
+		}
+		s.mu.Unlock()
+	}
+}
+
+// prepare gives blocking node n its context: the run's, or one with the
+// node's timeout (never past the run's deadline), or a cancelable one when an
+// And/Or may cancel it. A node with a timeout gets a watcher that ends it
+// when the timeout passes, even if its body ignores the context. s.mu held.
+func (s *run) prepare(n graph.NodeID) {
+	node := s.g.Node(n)
+	l := live{ctx: s.ctx}
+	switch {
+	case node.Timeout > 0:
+		l.ctx, l.cancel = context.WithTimeout(s.ctx, node.Timeout)
+		ctx := l.ctx
+		s.refs.Add(1)
+		l.stop = context.AfterFunc(ctx, func() { s.expire(n, ctx) })
+	case s.e.cancelable[n]:
+		l.ctx, l.cancel = context.WithCancel(s.ctx)
+	}
+	s.live[n] = l
+}
+
+// expire runs when a node's own context ends. If the run itself is still
+// going, the node's timeout passed: it ends as timed out, and this goroutine
+// carries on with what that made ready.
+func (s *run) expire(n graph.NodeID, ctx context.Context) {
+	defer s.release()
+	if s.ctx.Err() != nil {
+		return // the run's end or deadline: abort or endRun handles every node
+	}
+	w := worker{s: s, mayBlock: true, next: -1}
+	w.tick()
+	s.mu.Lock()
+	if s.status[n] == running {
+		w.settle(n, nil, s.timeoutError(n, w.now, context.Cause(ctx)), Timeout)
+		w.drain()
+	}
+	next := w.next
+	if next >= 0 {
+		s.startAt[next] = w.now
+	}
+	s.mu.Unlock()
+	if next >= 0 {
+		s.refs.Add(1)
+		s.work(next)
+	}
+}
+
+func (s *run) timeoutError(n graph.NodeID, now time.Duration, cause error) error {
+	_, limit := timeouts.NodeDeadline(s.start.Add(s.startAt[n]), s.g.Node(n).Timeout, s.budget)
+	return &TimeoutError{Node: s.g.Name(n), After: now - s.startAt[n], RunDeadline: limit == timeouts.RunLimit && errors.Is(cause, context.DeadlineExceeded)}
+}
+
+// call runs the body of blocking node n, with retries, outside s.mu.
+func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
+	node := s.g.Node(n)
+	l := s.live[n]
+	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
+	defer func() {
+		if l.stop != nil && l.stop() {
+			s.release() // the watcher will never run
+		}
+		if l.cancel != nil {
+			l.cancel()
+		}
+	}()
+	for {
+		attempts++
+		if node.Kind == graph.KindEach {
+			v, err = callEach(l.ctx, node, args[0])
+		} else {
+			v, err = callFetch(l.ctx, node, args)
+		}
+		if err == nil || int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
+			return v, err, attempts
+		}
+		wait := timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)
+		if !timeouts.Sleep(l.ctx, wait) {
+			return v, err, attempts
+		}
+	}
+}
+
+func retryable(node *graph.Node, err error) bool {
+	var p *PanicError
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &p) {
+		return false
+	}
+	return node.Retry.Retryable == nil || node.Retry.Retryable(err)
+}
+
+// fillArgs copies the values of n's static dependencies into its argument
+// slots. s.mu held.
+func (s *run) fillArgs(n graph.NodeID) []any {
+	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
+	for i, d := range s.g.Deps(n) {
+		args[i] = s.vals[d]
+	}
+	return args
+}
+
+// firstFailedDep returns the first static dependency of n without a value, or -1.
+func (s *run) firstFailedDep(n graph.NodeID) graph.NodeID {
+	for _, d := range s.g.Deps(n) {
+		if !s.outcome[d].HasValue() {
+			return d
+		}
+	}
+	return -1
+}
+
+func (s *run) dependencyError(n, dep graph.NodeID) error {
+	root, cause := s.g.Name(dep), s.cause[dep]
+	var de *DependencyError
+	if errors.As(cause, &de) {
+		root, cause = de.Root, de.Err
+	}
+	return &DependencyError{Node: s.g.Name(n), Dependency: s.g.Name(dep), Root: root, Err: cause}
+}
+
+// settleBody records the result of n's body. s.mu held.
+func (w *worker) settleBody(n graph.NodeID, v any, err error) {
+	if err != nil {
+		var p *PanicError
+		if !errors.As(err, &p) {
+			err = &NodeError{Node: w.s.g.Name(n), Err: err}
+		}
+		w.settle(n, nil, err, Error)
+		return
+	}
+	if t := w.s.g.Node(n).Type; t != nil && v != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
+		w.settle(n, nil, &NodeError{Node: w.s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error)
+		return
+	}
+	w.settle(n, v, nil, OK)
+}
+
+// settle records how n ended — turning a failure into its fallback when it
+// has one — and wakes the nodes waiting on it. The first settle of a node
+// wins; a late one (a body returning after its timeout) is discarded.
+// s.mu held.
+func (w *worker) settle(n graph.NodeID, v any, cause error, oc Outcome) {
+	s := w.s
+	if s.ended || s.status[n] == done {
+		return
+	}
+	if oc == Error || oc == Timeout {
+		if fb := s.g.Node(n).Fallback; fb != nil {
+			if fv, err := callFallback(s.g.Node(n), cause); err == nil {
+				v, oc = fv, Fallback
+			} else {
+				cause = fmt.Errorf("%w (and its fallback failed: %w)", cause, err)
+			}
+		}
+	}
+	s.status[n] = done
+	if oc.HasValue() {
+		s.vals[n] = v
+	}
+	s.outcome[n], s.cause[n], s.endAt[n] = oc, cause, w.now
+	for _, u := range s.g.Users(n) {
+		if s.status[u] == waiting {
+			if s.pending[u]--; s.pending[u] == 0 {
+				s.ready = append(s.ready, u)
+			}
+		}
+	}
+	for _, p := range s.g.LazyUsers(n) {
+		if s.status[p] == running {
+			s.ready = append(s.ready, p)
+		}
+	}
+	if s.isTarget[n] {
+		if s.targetsLeft--; s.targetsLeft == 0 {
+			w.endRun()
+		}
+	}
+}
+
+// reconsider looks again at a running conditional n after one of its lazy
+// dependencies may have ended. s.mu held.
+func (w *worker) reconsider(n graph.NodeID) {
+	s := w.s
+	node := s.g.Node(n)
+	lazy := s.g.Lazy(n)
+	if node.Kind == graph.KindIf || node.Kind == graph.KindSwitch {
+		branch := lazy[s.chosen[n]]
+		switch {
+		case s.status[branch] != done:
+		case s.outcome[branch].HasValue():
+			w.settle(n, s.vals[branch], nil, OK)
+		default:
+			w.settle(n, nil, s.dependencyError(n, branch), Error)
+		}
+		return
+	}
+	// And stops at the first false, Or at the first true.
+	decisive := node.Kind == graph.KindOr
+	failed, pending := graph.NodeID(-1), false
+	for _, op := range lazy {
+		switch {
+		case s.status[op] != done:
+			pending = true
+		case !s.outcome[op].HasValue():
+			if failed < 0 {
+				failed = op
+			}
+		case asBool(s.vals[op]) == decisive:
+			w.settle(n, decisive, nil, OK)
+			w.cancelUnneeded(n)
+			return
+		}
+	}
+	switch {
+	case pending:
+	case failed >= 0:
+		w.settle(n, nil, s.dependencyError(n, failed), Error)
+	default:
+		w.settle(n, !decisive, nil, OK)
+	}
+}
+
+// cancelUnneeded cancels the operands of a decided And/Or that nothing else
+// waits for. s.mu held.
+func (w *worker) cancelUnneeded(n graph.NodeID) {
+	s := w.s
+	for _, op := range s.g.Lazy(n) {
+		if s.status[op] == done || s.isTarget[op] || s.stillNeeded(op, n) {
+			continue
+		}
+		w.settle(op, nil, ErrNotNeeded, Canceled)
+		if c := s.live[op].cancel; c != nil {
+			c()
+		}
+	}
+}
+
+// stillNeeded reports whether a node other than except waits on op.
+func (s *run) stillNeeded(op, except graph.NodeID) bool {
+	for _, u := range s.g.Users(op) {
+		if s.status[u] == waiting {
+			return true
+		}
+	}
+	for _, p := range s.g.LazyUsers(op) {
+		if p != except && s.status[p] == running {
+			return true
+		}
+	}
+	return false
+}
+
+// endRun ends a run whose targets are all done: what is still in flight is
+// no longer needed, what never started was skipped. s.mu held.
+func (w *worker) endRun() {
+	s := w.s
+	s.ended, s.end = true, w.now
+	for n, st := range s.status {
+		if st == waiting || st == running {
+			s.status[n], s.outcome[n], s.cause[n], s.endAt[n] = done, Canceled, ErrNotNeeded, w.now
+		}
+	}
+	close(s.finished)
+}
+
+// abort ends a run whose context ended first: nodes in flight time out (or
+// are canceled, when the caller canceled), nodes waiting are canceled.
+func (s *run) abort(err error) {
+	now := time.Since(s.start)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.ended, s.end = true, now
+	for i, st := range s.status {
+		n := graph.NodeID(i)
+		switch {
+		case st == running && errors.Is(err, context.DeadlineExceeded):
+			s.outcome[n], s.cause[n] = Timeout, s.timeoutError(n, now, err)
+		case st == running || st == waiting:
+			s.outcome[n], s.cause[n] = Canceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), err)
+		default:
+			continue
+		}
+		s.status[n], s.endAt[n] = done, now
+	}
+}
+
+func callCompute(node *graph.Node, args []any) (v any, err error) {
+	defer recoverInto(node.Name, &err)
+	return node.Compute(args)
+}
+
+func callFetch(ctx context.Context, node *graph.Node, args []any) (v any, err error) {
+	defer recoverInto(node.Name, &err)
+	return node.Fetch(ctx, args)
+}
+
+func callChoose(node *graph.Node, args []any) (branch int, err error) {
+	defer recoverInto(node.Name, &err)
+	return node.Choose(args)
+}
+
+func callFallback(node *graph.Node, cause error) (v any, err error) {
+	defer recoverInto(node.Name+" (fallback)", &err)
+	return node.Fallback(cause)
+}
+
+// callEach fetches every element of list, at most Limit at once, keeping
+// the order; the first failure cancels the others.
+func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error) {
+	defer recoverInto(node.Name, &err)
+	elems := node.Each.Split(list)
+	results := make([]any, len(elems))
+	group, ctx := errgroup.WithContext(ctx)
+	if node.Each.Limit > 0 {
+		group.SetLimit(node.Each.Limit)
+	}
+	for i, elem := range elems {
+		group.Go(func() (err error) {
+			defer recoverInto(fmt.Sprintf("%s[%d]", node.Name, i), &err)
+			r, err := node.Each.Elem(ctx, elem)
+			if err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	if err := group.Wait(); err != nil {
+		return nil, err
+	}
+	return node.Each.Join(results), nil
+}
+
+func asBool(v any) bool {
+	b, _ := v.(bool)
+	return b
+}
+
+// recoverInto turns a panic of the calling function into a *PanicError.
+func recoverInto(node string, err *error) {
+	if r := recover(); r != nil {
+		*err = &PanicError{Node: node, Recovered: panics.NewRecovered(1, r)}
+	}
+}
+
+// chosenValid reports whether If/Switch n chose a branch in this run.
+func (s *run) chosenValid(n graph.NodeID) bool {
+	c := s.chosen[n]
+	return c >= 0 && int(c) < len(s.g.Lazy(n)) && s.status[s.g.Lazy(n)[c]] != idle
+}

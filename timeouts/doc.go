@@ -1,0 +1,7 @@
+// Package timeouts holds the deadline arithmetic of featgraph: how much of a
+// run's budget is left, the deadline a node gets (its own timeout, never past
+// the run's deadline), and whether a retry's backoff still fits.
+//
+// It depends on the standard library only, so that the executor and the
+// fetchers share one definition of "time left".
+package timeouts
