@@ -60,6 +60,8 @@ func (c *requestCache) do(ctx context.Context, u *Upstream, p *prepared) (*Respo
 	if f == nil {
 		f = newFlight(ctx)
 		c.flights[key] = f
+	} else {
+		u.stats.cacheHits.Add(1)
 	}
 	f.waiters++
 	c.mu.Unlock()
@@ -82,9 +84,6 @@ func (c *requestCache) do(ctx context.Context, u *Upstream, p *prepared) (*Respo
 				// was canceled for them, not for us: ask again.
 				c.group.Forget(key)
 				continue
-			}
-			if r.Shared {
-				u.stats.cacheHits.Add(1)
 			}
 			if r.Err != nil {
 				return nil, withNode(r.Err, p.node)

@@ -41,6 +41,14 @@ func (u *Upstream) do(ctx context.Context, node string, r Request) (*Response, e
 // leg and its hedge.
 func (u *Upstream) call(ctx context.Context, p *prepared) (*Response, error) {
 	u.stats.calls.Add(1)
+	resp, err := u.callOnce(ctx, p)
+	if err != nil {
+		u.stats.failures.Add(1)
+	}
+	return resp, err
+}
+
+func (u *Upstream) callOnce(ctx context.Context, p *prepared) (*Response, error) {
 	if state := u.breaker.State(); state == gobreaker.StateOpen {
 		u.stats.rejected.Add(1)
 		return nil, u.errorf(p, 0, 0, &CircuitOpenError{State: state, Err: gobreaker.ErrOpenState})
@@ -108,6 +116,5 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 }
 
 func (u *Upstream) errorf(p *prepared, status, attempts int, err error) *Error {
-	u.stats.failures.Add(1)
 	return &Error{Upstream: u.name, Node: p.node, Method: p.method, Path: p.path, Status: status, Attempts: attempts, Err: err}
 }

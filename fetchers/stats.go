@@ -28,7 +28,8 @@ type Stats struct {
 	CacheHits uint64
 	// Rejected counts calls and attempts the open breaker refused.
 	Rejected uint64
-	// Failures counts calls that ended in an error.
+	// Failures counts calls that ended in an error, answers that did not
+	// decode included.
 	Failures uint64
 	// Breaker is the circuit breaker's state now.
 	Breaker gobreaker.State
