@@ -15,7 +15,7 @@ import (
 // upstream may add fields.
 func DecodeJSON[T any](body []byte) (T, error) {
 	var v T
-	trimmed := bytes.TrimSpace(body)
+	trimmed := bytes.Trim(body, " \t\r\n") // JSON's whitespace, not Unicode's
 	if len(trimmed) == 0 {
 		return v, fmt.Errorf("%w: empty body", ErrNotJSON)
 	}

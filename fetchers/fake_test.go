@@ -1,6 +1,7 @@
 package fetchers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ func newFake(t testing.TB, handler func(w http.ResponseWriter, r *http.Request, 
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := f.hits.Add(1)
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		f.mu.Lock()
 		f.headers = append(f.headers, r.Header.Clone())
 		f.bodies = append(f.bodies, string(body))

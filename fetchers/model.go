@@ -41,7 +41,7 @@ func (s *Score) UnmarshalJSON(b []byte) error {
 	delete(fields, ScoreField)
 	s.Extra = nil
 	for k, v := range fields {
-		if t := bytes.TrimSpace(v); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		if t := bytes.Trim(v, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
 			return fmt.Errorf("%w: field %q is nested; a score answer must be flat", ErrWrongShape, k)
 		}
 		var val any
