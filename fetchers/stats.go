@@ -67,13 +67,13 @@ type counters struct {
 }
 
 const (
-	latencyWindow = 512
+	latencyWindow = 2048
 	// minSamples is how many latencies the ring needs before its quantiles
 	// are trusted (for hedge delays and retry floors).
 	minSamples = 20
 	// refreshEvery is how many observations pass between recomputations
 	// of the quantiles, which sort the window.
-	refreshEvery = 16
+	refreshEvery = 64
 )
 
 // latencyRing keeps the last latencies in a fixed window and their

@@ -23,15 +23,16 @@ type HedgePolicy struct {
 	// MaxExtra is the largest share of extra requests hedges may add: 0.05
 	// allows one hedge per 20 calls on average. Zero means DefaultMaxExtra.
 	MaxExtra float64
-	// Burst is how many hedges may be sent back to back when saved up.
-	// Zero means DefaultHedgeBurst.
+	// Burst is how many hedges may be sent back to back when saved up:
+	// room for a graph's fan-out, whose calls are slow together when the
+	// caller's machine stalls. Zero means DefaultHedgeBurst.
 	Burst int
 }
 
 // Defaults of a HedgePolicy.
 const (
 	DefaultMaxExtra   = 0.05
-	DefaultHedgeBurst = 10
+	DefaultHedgeBurst = 50
 )
 
 // HedgeAfter is the policy that hedges after a fixed delay d.
