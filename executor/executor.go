@@ -81,7 +81,7 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 // is discarded.
 //
 // The error is non-nil when a target has no value; it joins the root causes
-// (see [Result.Err]). It is also non-nil, with a nil Result, when the inputs
+// (see [Result.Err]), and the cancellation when the caller canceled the run. It is also non-nil, with a nil Result, when the inputs
 // or targets do not fit the graph.
 func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Target) (*Result, error) {
 	if len(targets) == 0 {
@@ -102,12 +102,21 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 	}
 	s.execute(ctx, targets)
 	res := &Result{run: s}
+	failed := false
+	var canceled error // a canceled run has no root failure: say so once
 	for _, t := range targets {
-		if !s.ns[t.ID()].outcome.HasValue() {
-			return res, res.Err()
+		ns := &s.ns[t.ID()]
+		if !ns.outcome.HasValue() {
+			failed = true
+			if ns.outcome == Canceled && canceled == nil {
+				canceled = ns.cause
+			}
 		}
 	}
-	return res, nil
+	if !failed {
+		return res, nil
+	}
+	return res, errors.Join(res.Err(), canceled)
 }
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running

@@ -299,13 +299,17 @@ func (s *run) work(n graph.NodeID) {
 	defer s.release()
 	w := worker{s: s, mayBlock: true}
 	for n >= 0 {
-		v, err, attempts := s.call(n)
+		v, err, attempts, ctxCause := s.call(n)
 		w.tick()
 		s.mu.Lock()
 		if !s.ended && s.ns[n].status == running {
 			s.ns[n].attempts = attempts
 		}
-		w.settleBody(n, v, err)
+		if err != nil && ctxCause != nil {
+			w.settleContextEnd(n, ctxCause)
+		} else {
+			w.settleBody(n, v, err)
+		}
 		w.next = -1
 		w.drain()
 		n = w.next
@@ -368,12 +372,16 @@ func (s *run) timeoutError(n graph.NodeID, now time.Duration, cause error) error
 	return &TimeoutError{Node: s.g.Name(n), After: now - s.ns[n].startAt, RunDeadline: limit == timeouts.RunLimit && errors.Is(cause, context.DeadlineExceeded)}
 }
 
-// call runs the body of blocking node n, with retries, outside s.mu.
-func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
+// call runs the body of blocking node n, with retries, outside s.mu. When
+// the body failed after its context ended, ctxCause says why it ended.
+func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause error) {
 	node := s.g.Node(n)
 	l := s.live[n]
 	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
 	defer func() {
+		if err != nil {
+			ctxCause = context.Cause(l.ctx) // before cancel below ends it anyway
+		}
 		if l.stop != nil && l.stop() {
 			s.release() // the watcher will never run
 		}
@@ -389,11 +397,11 @@ func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
 			v, err = callFetch(l.ctx, node, args)
 		}
 		if err == nil || int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
-			return v, err, attempts
+			return v, err, attempts, nil
 		}
 		wait := timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)
 		if !timeouts.Sleep(l.ctx, wait) {
-			return v, err, attempts
+			return v, err, attempts, nil
 		}
 	}
 }
@@ -426,6 +434,21 @@ func (s *run) dependencyError(n, dep graph.NodeID) error {
 		root, cause = de.Root, de.Err
 	}
 	return &DependencyError{Node: s.g.Name(n), Dependency: s.g.Name(dep), Root: root, Err: cause}
+}
+
+// settleContextEnd records a blocking node whose body failed after its
+// context ended: that is a timeout or a cancellation, not an error of its own.
+// s.mu held.
+func (w *worker) settleContextEnd(n graph.NodeID, cause error) {
+	s := w.s
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		w.settle(n, nil, s.timeoutError(n, w.now, cause), Timeout)
+	case s.ctx.Err() != nil:
+		w.settle(n, nil, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), cause), Canceled)
+	default:
+		w.settle(n, nil, ErrNotNeeded, Canceled)
+	}
 }
 
 // settleBody records the result of n's body. s.mu held.
