@@ -17,6 +17,7 @@ type Executor struct {
 	argStart   []int32 // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
 	cancelable []bool  // blocking operands of an And/Or, which may cancel them
 	pool       sync.Pool
+	obs        observer // OpenTelemetry; see observe.go
 }
 
 // Option configures an Executor.
@@ -54,6 +55,9 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 			return nil, err
 		}
 	}
+	if err := e.obs.init(); err != nil {
+		return nil, err
+	}
 	e.pool.New = func() any { return newRun(e) }
 	return e, nil
 }
@@ -87,14 +91,18 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		s.recycle()
 		return nil, err
 	}
+	ctx, span := e.obs.startRun(ctx)
 	s.execute(ctx, targets)
 	res := &Result{run: s}
+	var err error
 	for _, t := range targets {
 		if !s.outcome[t.ID()].HasValue() {
-			return res, res.Err()
+			err = res.Err()
+			break
 		}
 	}
-	return res, nil
+	e.obs.endRun(ctx, span, res, err)
+	return res, err
 }
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running
