@@ -30,7 +30,8 @@ type PathStep struct {
 func (r *Result) CriticalPath() []PathStep {
 	s := r.run
 	return criticalPath(s.g.Len(), func(i int) (string, bool, time.Duration, time.Duration, Outcome) {
-		return s.g.Name(graph.NodeID(i)), s.isTarget[i], s.startAt[i], s.endAt[i], s.outcome[i]
+		ns := &s.ns[i]
+		return s.g.Name(graph.NodeID(i)), ns.isTarget, ns.startAt, ns.endAt, ns.outcome
 	}, func(i int, visit func(int)) {
 		for _, d := range s.g.Deps(graph.NodeID(i)) {
 			visit(int(d))

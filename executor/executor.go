@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -14,10 +15,20 @@ import (
 type Executor struct {
 	g          *graph.Graph
 	runTimeout time.Duration
-	argStart   []int32 // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
-	cancelable []bool  // blocking operands of an And/Or, which may cancel them
+	argStart   []int32    // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
+	info       []nodeInfo // what the hot path needs of each descriptor, compactly
 	pool       sync.Pool
 	obs        observer // OpenTelemetry; see observe.go
+}
+
+// nodeInfo is the part of a node's descriptor that every run reads, kept
+// small so that the descriptors themselves stay out of the cache.
+type nodeInfo struct {
+	kind       graph.Kind
+	fallback   bool // has a fallback
+	cancelable bool // a blocking operand of an And/Or, which may cancel it
+	typ        reflect.Type
+	compute    graph.ComputeFunc
 }
 
 // Option configures an Executor.
@@ -40,13 +51,15 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, errors.New("executor: nil graph")
 	}
-	e := &Executor{g: g, argStart: make([]int32, g.Len()+1), cancelable: make([]bool, g.Len())}
+	e := &Executor{g: g, argStart: make([]int32, g.Len()+1), info: make([]nodeInfo, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
+		node := g.Node(id)
 		e.argStart[i+1] = e.argStart[i] + int32(len(g.Deps(id)))
+		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fallback: node.Fallback != nil}
 		for _, u := range g.LazyUsers(id) {
-			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && g.Node(id).Kind.Blocking() {
-				e.cancelable[i] = true
+			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
+				e.info[i].cancelable = true
 			}
 		}
 	}
@@ -96,7 +109,7 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 	res := &Result{run: s}
 	var err error
 	for _, t := range targets {
-		if !s.outcome[t.ID()].HasValue() {
+		if !s.ns[t.ID()].outcome.HasValue() {
 			err = res.Err()
 			break
 		}

@@ -178,8 +178,8 @@ func (o *observer) endRun(ctx context.Context, span trace.Span, res *Result, err
 func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Result, err error) {
 	s := res.run
 	ran := 0
-	for i := range s.outcome {
-		if s.outcome[i] == Skipped {
+	for i := range s.ns {
+		if s.ns[i].outcome == Skipped {
 			continue
 		}
 		ran++
@@ -231,11 +231,12 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 func (o *observer) recordMetrics(ctx context.Context, res *Result, err error) {
 	s := res.run
 	o.attrsOnce.Do(func() { o.attrs = make([]atomic.Pointer[measureOptions], s.g.Len()*numOutcomes) })
-	for i, oc := range s.outcome {
-		opts := o.nodeAttrs(s.g, graph.NodeID(i), oc)
+	for i := range s.ns {
+		ns := &s.ns[i]
+		opts := o.nodeAttrs(s.g, graph.NodeID(i), ns.outcome)
 		o.nodeOutcomes.Add(ctx, 1, opts.add...)
-		if oc != Skipped {
-			o.nodeDuration.Record(ctx, (s.endAt[i] - s.startAt[i]).Seconds(), opts.rec...)
+		if ns.outcome != Skipped {
+			o.nodeDuration.Record(ctx, (ns.endAt - ns.startAt).Seconds(), opts.rec...)
 		}
 	}
 	run := o.runAttrs[0]

@@ -70,7 +70,7 @@ func (r *Result) Record() *Record {
 		rec.Nodes[i] = ShapeOf(s.g.Node(id))
 		nr := r.Node(id)
 		n := &rec.Nodes[i]
-		n.Target = s.isTarget[id]
+		n.Target = s.ns[id].isTarget
 		n.Outcome, n.Start, n.End, n.Attempts, n.Branch = nr.Outcome, nr.Start, nr.End, nr.Attempts, nr.Branch
 		if nr.Cause != nil {
 			n.Cause = nr.Cause.Error()
