@@ -26,14 +26,14 @@ import (
 //	decision (compute) <- route, risk
 //	slow (fetch, times out), broken (fetch, error after 2 attempts)
 type mixedGraph struct {
-	g                        *graph.Graph
-	card                     graph.Ref[string]
-	decision                 graph.Ref[string]
-	slow                     graph.Ref[int]
-	broken                   graph.Ref[int]
-	sawSpan                  chan trace.SpanContext // the span context the account fetch saw
-	release                  chan struct{}          // releases the slow fetch
-	slowTimeout, fetchLength time.Duration
+	g           *graph.Graph
+	card        graph.Ref[string]
+	decision    graph.Ref[string]
+	slow        graph.Ref[int]
+	broken      graph.Ref[int]
+	sawSpan     chan trace.SpanContext // the span context the account fetch saw
+	release     chan struct{}          // releases the slow fetch
+	slowTimeout time.Duration
 }
 
 func newMixedGraph(t testing.TB) *mixedGraph {
