@@ -18,6 +18,7 @@ type Executor struct {
 	argStart   []int32    // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
 	info       []nodeInfo // what the hot path needs of each descriptor, compactly
 	pool       sync.Pool
+	obs        observer // OpenTelemetry; see observe.go
 }
 
 // nodeInfo is the part of a node's descriptor that every run reads, kept
@@ -67,6 +68,9 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 			return nil, err
 		}
 	}
+	if err := e.obs.init(); err != nil {
+		return nil, err
+	}
 	e.pool.New = func() any { return newRun(e) }
 	return e, nil
 }
@@ -81,8 +85,9 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 // is discarded.
 //
 // The error is non-nil when a target has no value; it joins the root causes
-// (see [Result.Err]), and the cancellation when the caller canceled the run. It is also non-nil, with a nil Result, when the inputs
-// or targets do not fit the graph.
+// (see [Result.Err]), and the cancellation when the caller canceled the run.
+// It is also non-nil, with a nil Result, when the inputs or targets do not
+// fit the graph.
 func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Target) (*Result, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("executor: Run needs at least one target")
@@ -100,12 +105,20 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		s.recycle()
 		return nil, err
 	}
+	ctx, span := e.obs.startRun(ctx)
 	s.execute(ctx, targets)
 	res := &Result{run: s}
+	err := runError(res, targets)
+	e.obs.endRun(ctx, span, res, err)
+	return res, err
+}
+
+// runError is Run's error: nil when every target has a value.
+func runError(res *Result, targets []graph.Target) error {
 	failed := false
 	var canceled error // a canceled run has no root failure: say so once
 	for _, t := range targets {
-		ns := &s.ns[t.ID()]
+		ns := &res.run.ns[t.ID()]
 		if !ns.outcome.HasValue() {
 			failed = true
 			if ns.outcome == Canceled && canceled == nil {
@@ -114,9 +127,9 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		}
 	}
 	if !failed {
-		return res, nil
+		return nil
 	}
-	return res, errors.Join(res.Err(), canceled)
+	return errors.Join(res.Err(), canceled)
 }
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running
