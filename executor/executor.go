@@ -27,8 +27,11 @@ type nodeInfo struct {
 	kind       graph.Kind
 	fallback   bool // has a fallback
 	cancelable bool // a blocking operand of an And/Or, which may cancel it
+	retries    bool // tries more than once
+	timeout    time.Duration
 	typ        reflect.Type
 	compute    graph.ComputeFunc
+	fetch      graph.FetchFunc
 }
 
 // Option configures an Executor.
@@ -56,7 +59,8 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 		id := graph.NodeID(i)
 		node := g.Node(id)
 		e.argStart[i+1] = e.argStart[i] + int32(len(g.Deps(id)))
-		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fallback: node.Fallback != nil}
+		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fetch: node.Fetch,
+			fallback: node.Fallback != nil, retries: node.Retry.Attempts > 1, timeout: node.Timeout}
 		for _, u := range g.LazyUsers(id) {
 			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
 				e.info[i].cancelable = true
@@ -85,8 +89,9 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 // is discarded.
 //
 // The error is non-nil when a target has no value; it joins the root causes
-// (see [Result.Err]). It is also non-nil, with a nil Result, when the inputs
-// or targets do not fit the graph.
+// (see [Result.Err]), and the cancellation when the caller canceled the run.
+// It is also non-nil, with a nil Result, when the inputs or targets do not
+// fit the graph.
 func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Target) (*Result, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("executor: Run needs at least one target")
@@ -107,15 +112,28 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 	ctx, span := e.obs.startRun(ctx)
 	s.execute(ctx, targets)
 	res := &Result{run: s}
-	var err error
-	for _, t := range targets {
-		if !s.ns[t.ID()].outcome.HasValue() {
-			err = res.Err()
-			break
-		}
-	}
+	err := runError(res, targets)
 	e.obs.endRun(ctx, span, res, err)
 	return res, err
+}
+
+// runError is Run's error: nil when every target has a value.
+func runError(res *Result, targets []graph.Target) error {
+	failed := false
+	var canceled error // a canceled run has no root failure: say so once
+	for _, t := range targets {
+		ns := &res.run.ns[t.ID()]
+		if !ns.outcome.HasValue() {
+			failed = true
+			if ns.outcome == Canceled && canceled == nil {
+				canceled = ns.cause
+			}
+		}
+	}
+	if !failed {
+		return nil
+	}
+	return errors.Join(res.Err(), canceled)
 }
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running

@@ -299,13 +299,17 @@ func (s *run) work(n graph.NodeID) {
 	defer s.release()
 	w := worker{s: s, mayBlock: true}
 	for n >= 0 {
-		v, err, attempts := s.call(n)
+		v, err, attempts, ctxCause := s.call(n)
 		w.tick()
 		s.mu.Lock()
 		if !s.ended && s.ns[n].status == running {
 			s.ns[n].attempts = attempts
 		}
-		w.settleBody(n, v, err)
+		if err != nil && ctxCause != nil {
+			w.settleContextEnd(n, ctxCause)
+		} else {
+			w.settleBody(n, v, err)
+		}
 		w.next = -1
 		w.drain()
 		n = w.next
@@ -322,15 +326,15 @@ func (s *run) work(n graph.NodeID) {
 // And/Or may cancel it. A node with a timeout gets a watcher that ends it
 // when the timeout passes, even if its body ignores the context. s.mu held.
 func (s *run) prepare(n graph.NodeID) {
-	node := s.g.Node(n)
+	info := &s.e.info[n]
 	l := live{ctx: s.ctx}
 	switch {
-	case node.Timeout > 0:
-		l.ctx, l.cancel = context.WithTimeout(s.ctx, node.Timeout)
+	case info.timeout > 0:
+		l.ctx, l.cancel = context.WithTimeout(s.ctx, info.timeout)
 		ctx := l.ctx
 		s.refs.Add(1)
 		l.stop = context.AfterFunc(ctx, func() { s.expire(n, ctx) })
-	case s.e.info[n].cancelable:
+	case info.cancelable:
 		l.ctx, l.cancel = context.WithCancel(s.ctx)
 	}
 	s.live[n] = l
@@ -368,12 +372,16 @@ func (s *run) timeoutError(n graph.NodeID, now time.Duration, cause error) error
 	return &TimeoutError{Node: s.g.Name(n), After: now - s.ns[n].startAt, RunDeadline: limit == timeouts.RunLimit && errors.Is(cause, context.DeadlineExceeded)}
 }
 
-// call runs the body of blocking node n, with retries, outside s.mu.
-func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
-	node := s.g.Node(n)
+// call runs the body of blocking node n, with retries, outside s.mu. When
+// the body failed after its context ended, ctxCause says why it ended.
+func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause error) {
+	info := &s.e.info[n]
 	l := s.live[n]
 	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
 	defer func() {
+		if err != nil {
+			ctxCause = context.Cause(l.ctx) // before cancel below ends it anyway
+		}
 		if l.stop != nil && l.stop() {
 			s.release() // the watcher will never run
 		}
@@ -383,17 +391,21 @@ func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
 	}()
 	for {
 		attempts++
-		if node.Kind == graph.KindEach {
-			v, err = callEach(l.ctx, node, args[0])
+		if info.kind == graph.KindEach {
+			v, err = callEach(l.ctx, s.g.Node(n), args[0])
 		} else {
-			v, err = callFetch(l.ctx, node, args)
+			v, err = callFetch(l.ctx, info.fetch, s.g.Name, n, args)
 		}
-		if err == nil || int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
-			return v, err, attempts
+		if err == nil || !info.retries {
+			return v, err, attempts, nil
+		}
+		node := s.g.Node(n)
+		if int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
+			return v, err, attempts, nil
 		}
 		wait := timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)
 		if !timeouts.Sleep(l.ctx, wait) {
-			return v, err, attempts
+			return v, err, attempts, nil
 		}
 	}
 }
@@ -426,6 +438,21 @@ func (s *run) dependencyError(n, dep graph.NodeID) error {
 		root, cause = de.Root, de.Err
 	}
 	return &DependencyError{Node: s.g.Name(n), Dependency: s.g.Name(dep), Root: root, Err: cause}
+}
+
+// settleContextEnd records a blocking node whose body failed after its
+// context ended: that is a timeout or a cancellation, not an error of its own.
+// s.mu held.
+func (w *worker) settleContextEnd(n graph.NodeID, cause error) {
+	s := w.s
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		w.settle(n, nil, s.timeoutError(n, w.now, cause), Timeout)
+	case s.ctx.Err() != nil:
+		w.settle(n, nil, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), cause), Canceled)
+	default:
+		w.settle(n, nil, ErrNotNeeded, Canceled)
+	}
 }
 
 // settleBody records the result of n's body. s.mu held.
@@ -608,9 +635,13 @@ func callCompute(body graph.ComputeFunc, name func(graph.NodeID) string, n graph
 	return body(args)
 }
 
-func callFetch(ctx context.Context, node *graph.Node, args []any) (v any, err error) {
-	defer recoverInto(node.Name, &err)
-	return node.Fetch(ctx, args)
+func callFetch(ctx context.Context, body graph.FetchFunc, name func(graph.NodeID) string, n graph.NodeID, args []any) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Node: name(n), Recovered: panics.NewRecovered(1, r)}
+		}
+	}()
+	return body(ctx, args)
 }
 
 func callChoose(node *graph.Node, args []any) (branch int, err error) {
