@@ -88,7 +88,9 @@ func TestAfford(t *testing.T) {
 func TestDecide(t *testing.T) {
 	eligible := cardauth.PrePolicy{Eligible: true}
 	affordable := cardauth.Affordability{AvailableCents: 100_000, WithinCredit: true, WithinDaily: true}
-	model := func(s float64) cardauth.ModelScore { return cardauth.ModelScore{Score: s, Source: cardauth.ScoreFromModel} }
+	model := func(s float64) cardauth.ModelScore {
+		return cardauth.ModelScore{Score: s, Source: cardauth.ScoreFromModel}
+	}
 	features := cardauth.Features{AmountCents: 2_000, KYCLevel: 2}
 	tests := []struct {
 		name   string
