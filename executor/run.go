@@ -297,7 +297,7 @@ func (w *worker) drain() {
 // became ready, claiming one more blocking node at a time.
 func (s *run) work(n graph.NodeID) {
 	defer s.release()
-	growStack()
+	growStack(int(n))
 	w := worker{s: s, mayBlock: true}
 	for n >= 0 {
 		v, err, attempts, ctxCause := s.call(n)
@@ -710,11 +710,8 @@ func (s *run) chosenValid(n graph.NodeID) bool {
 // card-authorization benchmark showed it as 40% of the engine's CPU.
 //
 //go:noinline
-func growStack() {
+func growStack(seed int) byte {
 	var buf [4096]byte
-	i := int(stackSink.Add(1)) // an index the compiler cannot know keeps buf on the stack
-	buf[i&4095] = byte(i)
-	stackSink.Add(uint32(buf[(i*7)&4095]))
+	buf[seed&4095] = byte(seed) // indexes the compiler cannot know keep buf on the stack
+	return buf[(seed*7)&4095]
 }
-
-var stackSink atomic.Uint32
