@@ -97,9 +97,9 @@ type nodeDecl struct {
 
 	policies // http and each nodes
 
-	value any      // value
-	http  *httpDecl // http; each with an http element
-	expr  string   // expr
+	value  any       // value
+	http   *httpDecl // http; each with an http element
+	expr   string    // expr
 	exprAt pos
 	// exprShift is the column of the expression's first character relative
 	// to exprAt (1 inside quotes), or -1 when it spans lines.
