@@ -454,9 +454,13 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 	if !ok {
 		return nil
 	}
+	has := func(k string) bool { return slices.ContainsFunc(entries, func(x entry) bool { return x.key == k }) }
+	if has("each") {
+		d.kind = "each" // whose element fetch is an http or go key
+	}
 	for _, k := range nodeKinds {
-		if slices.ContainsFunc(entries, func(x entry) bool { return x.key == k }) {
-			if d.kind == "each" && (k == "http" || k == "go") {
+		if has(k) {
+			if d.kind == "each" && (k == "each" || k == "http" || k == "go") {
 				continue
 			}
 			if d.kind != "" {
@@ -492,7 +496,7 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 			return ""
 		}
 		s, _ := p.name(f.value, name, what)
-		if s != "" {
+		if _, seen := d.refs[s]; s != "" && !seen {
 			d.refs[s] = at(f.value)
 		}
 		return s
@@ -620,7 +624,7 @@ func (p *parser) parseHTTP(n *yaml.Node, node string, d *nodeDecl) *httpDecl {
 		t, err := parseTemplate(s)
 		if err != nil {
 			p.fail(v, node, "%s: %v", what, err)
-			return s
+			return "" // reported once, here
 		}
 		for _, r := range t.refs() {
 			if _, seen := d.refs[r]; !seen {
