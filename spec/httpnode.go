@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,8 +64,8 @@ func compileRequest(node string, h *httpDecl) (*compiledRequest, error) {
 			return t, nil
 		case map[string]any:
 			out := make(map[string]any, len(x))
-			for k, e := range x {
-				if out[k], err = walk(e); err != nil {
+			for _, k := range slices.Sorted(maps.Keys(x)) { // sorted: the dependencies' order is stable
+				if out[k], err = walk(x[k]); err != nil {
 					return nil, err
 				}
 			}

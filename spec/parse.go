@@ -664,9 +664,8 @@ func (p *parser) bodyRefs(v any, n *yaml.Node, node string, d *nodeDecl) {
 			}
 		}
 	case map[string]any:
-		for k, x := range b {
-			p.bodyRefs(x, n, node+"", d)
-			_ = k
+		for _, x := range b {
+			p.bodyRefs(x, n, node, d)
 		}
 	case []any:
 		for _, x := range b {
