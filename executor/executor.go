@@ -27,8 +27,11 @@ type nodeInfo struct {
 	kind       graph.Kind
 	fallback   bool // has a fallback
 	cancelable bool // a blocking operand of an And/Or, which may cancel it
+	retries    bool // tries more than once
+	timeout    time.Duration
 	typ        reflect.Type
 	compute    graph.ComputeFunc
+	fetch      graph.FetchFunc
 }
 
 // Option configures an Executor.
@@ -56,7 +59,8 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 		id := graph.NodeID(i)
 		node := g.Node(id)
 		e.argStart[i+1] = e.argStart[i] + int32(len(g.Deps(id)))
-		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fallback: node.Fallback != nil}
+		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fetch: node.Fetch,
+			fallback: node.Fallback != nil, retries: node.Retry.Attempts > 1, timeout: node.Timeout}
 		for _, u := range g.LazyUsers(id) {
 			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
 				e.info[i].cancelable = true

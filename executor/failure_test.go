@@ -14,10 +14,9 @@ import (
 func TestPanicBecomesAnErrorOutcome(t *testing.T) {
 	b := graph.NewBuilder()
 	bad := nodes.Fetch0(b, "bad", func(context.Context) (int, error) { panic("nil map write") })
-	badCompute := nodes.Compute1(b, "bad_compute", nodes.Value(b, "v", 1), func(int) (int, error) {
-		var m map[string]int
-		m["x"] = 1
-		return 0, nil
+	badCompute := nodes.Compute1(b, "bad_compute", nodes.Value(b, "v", 1), func(i int) (int, error) {
+		var empty []int
+		return empty[i], nil // index out of range
 	})
 	saved := nodes.Fetch0(b, "saved", func(context.Context) (int, error) { panic("boom") }, nodes.Fallback(5))
 	g := mustBuild(t, b)

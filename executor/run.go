@@ -326,15 +326,15 @@ func (s *run) work(n graph.NodeID) {
 // And/Or may cancel it. A node with a timeout gets a watcher that ends it
 // when the timeout passes, even if its body ignores the context. s.mu held.
 func (s *run) prepare(n graph.NodeID) {
-	node := s.g.Node(n)
+	info := &s.e.info[n]
 	l := live{ctx: s.ctx}
 	switch {
-	case node.Timeout > 0:
-		l.ctx, l.cancel = context.WithTimeout(s.ctx, node.Timeout)
+	case info.timeout > 0:
+		l.ctx, l.cancel = context.WithTimeout(s.ctx, info.timeout)
 		ctx := l.ctx
 		s.refs.Add(1)
 		l.stop = context.AfterFunc(ctx, func() { s.expire(n, ctx) })
-	case s.e.info[n].cancelable:
+	case info.cancelable:
 		l.ctx, l.cancel = context.WithCancel(s.ctx)
 	}
 	s.live[n] = l
@@ -375,7 +375,7 @@ func (s *run) timeoutError(n graph.NodeID, now time.Duration, cause error) error
 // call runs the body of blocking node n, with retries, outside s.mu. When
 // the body failed after its context ended, ctxCause says why it ended.
 func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause error) {
-	node := s.g.Node(n)
+	info := &s.e.info[n]
 	l := s.live[n]
 	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
 	defer func() {
@@ -391,12 +391,16 @@ func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause e
 	}()
 	for {
 		attempts++
-		if node.Kind == graph.KindEach {
-			v, err = callEach(l.ctx, node, args[0])
+		if info.kind == graph.KindEach {
+			v, err = callEach(l.ctx, s.g.Node(n), args[0])
 		} else {
-			v, err = callFetch(l.ctx, node, args)
+			v, err = callFetch(l.ctx, info.fetch, s.g.Name, n, args)
 		}
-		if err == nil || int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
+		if err == nil || !info.retries {
+			return v, err, attempts, nil
+		}
+		node := s.g.Node(n)
+		if int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
 			return v, err, attempts, nil
 		}
 		wait := timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)
@@ -631,9 +635,13 @@ func callCompute(body graph.ComputeFunc, name func(graph.NodeID) string, n graph
 	return body(args)
 }
 
-func callFetch(ctx context.Context, node *graph.Node, args []any) (v any, err error) {
-	defer recoverInto(node.Name, &err)
-	return node.Fetch(ctx, args)
+func callFetch(ctx context.Context, body graph.FetchFunc, name func(graph.NodeID) string, n graph.NodeID, args []any) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Node: name(n), Recovered: panics.NewRecovered(1, r)}
+		}
+	}()
+	return body(ctx, args)
 }
 
 func callChoose(node *graph.Node, args []any) (branch int, err error) {
