@@ -187,6 +187,7 @@ func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, caller,
 	hjs, _ := json.Marshal(h)
 	ujs, _ := json.Marshal(u)
 	d.Meta[metaHTTP], d.Meta[metaUpstream] = string(hjs), string(ujs)
+	d.Meta["upstream"] = u.Name // what package viz labels a fetch with
 	b.setPolicies(n, d)
 	return r, c, u, true
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/featgraph/featgraph/spec"
+	"github.com/featgraph/featgraph/viz"
 )
 
 func init() {
@@ -36,12 +37,12 @@ func runDot(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var dot bytes.Buffer
-	if err := graphDOT(&dot, s.Graph()); err != nil {
+	if err := viz.WriteGraphDOT(&dot, s.Graph()); err != nil {
 		return err
 	}
 	data := dot.Bytes()
 	if strings.EqualFold(filepath.Ext(*out), ".svg") {
-		if data, err = renderSVG(ctx, data); err != nil {
+		if data, err = viz.RenderSVG(ctx, data); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/spec"
+	"github.com/featgraph/featgraph/viz"
 )
 
 func init() {
@@ -97,11 +98,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "wrote %s\n", *tracePath)
 	}
 	if *outDir != "" {
-		written, err := writePictures(ctx, *outDir, rec, s.Graph())
-		for _, p := range written {
-			fmt.Fprintf(e.stderr, "wrote %s\n", p)
-		}
-		if err != nil {
+		if err := writePictures(ctx, e, *outDir, rec, s.Graph()); err != nil {
 			return err
 		}
 	}
@@ -137,8 +134,6 @@ func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
 	}
 	return out, nil
 }
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
 
 // short cuts a cause to its first line, for the table.
 func short(err error) string {
@@ -234,6 +229,18 @@ func printJSON(w io.Writer, s *spec.Spec, res *executor.Result) error {
 }
 
 func toMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// writePictures writes the pictures of a run into dir and says which.
+func writePictures(ctx context.Context, e *env, dir string, rec *executor.Record, g *graph.Graph) error {
+	written, err := viz.WriteAll(ctx, dir, rec, g)
+	for _, p := range written.Files {
+		fmt.Fprintf(e.stderr, "wrote %s\n", p)
+	}
+	if written.NoGraphviz {
+		fmt.Fprintln(e.stderr, "note: Graphviz's dot is not on PATH, so no SVG of the DOT files (apt-get install graphviz)")
+	}
+	return err
+}
 
 // writeFile writes what render produces into path.
 func writeFile(path string, render func(io.Writer) error) error {

@@ -19,7 +19,7 @@ func init() {
 }
 
 func runTrace(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "trace", "FILE.json [flags]\n\nDraws a run recorded by featgraph run --trace (or executor.Record.WriteJSON):\nwrites run.dot, run.svg (with Graphviz) and waterfall.svg into --out, and\nprints the critical path.\n\nFlags:")
+	fs := newFlagSet(e, "trace", "FILE.json [flags]\n\nDraws a run recorded by featgraph run --trace (or executor.Record.WriteJSON):\nwrites graph.dot, run.dot, waterfall.svg, trace.json (Perfetto) and,\nwith Graphviz, graph.svg and run.svg into --out, and\nprints the critical path.\n\nFlags:")
 	outDir := fs.String("out", ".", "write the pictures into this `dir`ectory")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -43,9 +43,5 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 		steps = append(steps, st.Node)
 	}
 	fmt.Fprintf(e.stdout, "run of %d nodes, wall time %s\ncritical path: %s\n", len(rec.Nodes), ms(rec.Duration), strings.Join(steps, " -> "))
-	written, err := writeRunPictures(ctx, *outDir, rec)
-	for _, p := range written {
-		fmt.Fprintf(e.stdout, "wrote %s\n", p)
-	}
-	return err
+	return writePictures(ctx, e, *outDir, rec, nil)
 }
