@@ -3,7 +3,10 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -99,6 +102,36 @@ func (b *builder) exprNode(n *nodeDecl, d *graph.Node) {
 	}
 }
 
+// mathFunctions are the functions expressions get besides expr's
+// built-ins (abs, ceil, floor, round, min, max, ...): enough arithmetic for
+// features such as a great-circle distance.
+var mathFunctions = func() []expr.Option {
+	unary := map[string]func(float64) float64{
+		"sqrt": math.Sqrt, "exp": math.Exp, "log": math.Log, "log1p": math.Log1p,
+		"sin": math.Sin, "cos": math.Cos, "tan": math.Tan, "asin": math.Asin, "acos": math.Acos, "atan": math.Atan,
+	}
+	var opts []expr.Option
+	for _, name := range slices.Sorted(maps.Keys(unary)) {
+		fn := unary[name]
+		opts = append(opts, expr.Function(name, func(args ...any) (any, error) {
+			x, err := TypeFloat.Convert(args[0])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			return fn(x.(float64)), nil
+		}, new(func(float64) float64)))
+	}
+	opts = append(opts, expr.Function("atan2", func(args ...any) (any, error) {
+		y, err1 := TypeFloat.Convert(args[0])
+		x, err2 := TypeFloat.Convert(args[1])
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("atan2: %w", err)
+		}
+		return math.Atan2(y.(float64), x.(float64)), nil
+	}, new(func(float64, float64) float64)))
+	return opts
+}()
+
 // compileExpr compiles src once, checking its result type. The compiler is
 // third-party code: a panic in it becomes an error.
 func compileExpr(src string, env types.Map, t Type) (program *vm.Program, err error) {
@@ -110,6 +143,7 @@ func compileExpr(src string, env types.Map, t Type) (program *vm.Program, err er
 	if strings.TrimSpace(src) == "" {
 		return nil, errors.New("empty expression")
 	}
-	opts := append([]expr.Option{expr.Env(env)}, expectOf(t)...)
+	opts := append([]expr.Option{expr.Env(env)}, mathFunctions...)
+	opts = append(opts, expectOf(t)...)
 	return expr.Compile(src, opts...)
 }
