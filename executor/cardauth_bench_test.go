@@ -29,6 +29,8 @@ func BenchmarkCardAuth(b *testing.B) {
 	up := svc.Upstreams()
 	ctx := context.Background()
 	b.Run("featgraph", func(b *testing.B) { benchFeatgraph(b, up) })
+	b.Run("featgraph-otel-noop", func(b *testing.B) { benchFeatgraph(b, up, otelNoopOptions()...) })
+	b.Run("featgraph-otel-sdk", func(b *testing.B) { benchFeatgraph(b, up, otelSDKOptions(b)...) })
 	b.Run("errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -84,12 +86,12 @@ func BenchmarkCardAuthLatency(b *testing.B) {
 	})
 }
 
-func benchFeatgraph(b *testing.B, up cardauth.Upstreams) {
+func benchFeatgraph(b *testing.B, up cardauth.Upstreams, opts ...executor.Option) {
 	ca, err := cardauth.New(up)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ex, err := executor.New(ca.Graph)
+	ex, err := executor.New(ca.Graph, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

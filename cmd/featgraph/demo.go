@@ -55,6 +55,7 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.jitter, "jitter", 0, "extra latency per call, uniform in [0, jitter)")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the jitter")
 	fs.DurationVar(&cfg.deadline, "deadline", 700*time.Millisecond, "the run's deadline")
+	out := fs.String("out", "", "also write the pictures of the run into this directory: graph.dot, graph.svg, run.dot, run.svg, waterfall.svg, trace.json")
 	fail := fs.String("fail", "", "comma-separated services whose calls fail, e.g. model ("+strings.Join(cardauth.ServiceNames, ", ")+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -72,6 +73,9 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 	if run != nil {
 		defer run.result.Release()
 		printDemo(e.stdout, run)
+		if *out != "" {
+			err = errors.Join(err, writeDemoPictures(ctx, e, *out, run))
+		}
 	}
 	return err
 }
