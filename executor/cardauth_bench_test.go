@@ -29,6 +29,8 @@ func BenchmarkCardAuth(b *testing.B) {
 	up := svc.Upstreams()
 	ctx := context.Background()
 	b.Run("featgraph", func(b *testing.B) { benchFeatgraph(b, up) })
+	b.Run("featgraph-otel-noop", func(b *testing.B) { benchFeatgraph(b, up, otelNoopOptions()...) })
+	b.Run("featgraph-otel-sdk", func(b *testing.B) { benchFeatgraph(b, up, otelSDKOptions(b)...) })
 	b.Run("errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -49,6 +51,7 @@ func BenchmarkCardAuth(b *testing.B) {
 
 // BenchmarkCardAuthLatency measures wall time when every fetch takes 1 ms,
 // against the floor: the longest chain's 4 fetches called one after another.
+// The errgroup and sequential versions show what the graph saves.
 func BenchmarkCardAuthLatency(b *testing.B) {
 	svc, err := cardauth.NewServices(cardauth.WithLatency(time.Millisecond))
 	if err != nil {
@@ -57,6 +60,22 @@ func BenchmarkCardAuthLatency(b *testing.B) {
 	up := svc.Upstreams()
 	ctx := context.Background()
 	b.Run("featgraph", func(b *testing.B) { benchFeatgraph(b, up) })
+	b.Run("errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := authorizeErrgroup(ctx, up, benchRequest); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := authorizeSequential(ctx, up, benchRequest); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("floor", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -67,12 +86,12 @@ func BenchmarkCardAuthLatency(b *testing.B) {
 	})
 }
 
-func benchFeatgraph(b *testing.B, up cardauth.Upstreams) {
+func benchFeatgraph(b *testing.B, up cardauth.Upstreams, opts ...executor.Option) {
 	ca, err := cardauth.New(up)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ex, err := executor.New(ca.Graph)
+	ex, err := executor.New(ca.Graph, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -69,6 +69,8 @@ func kindFill(k graph.Kind) string {
 // formatDuration writes d briefly, with a precision that suits its size.
 func formatDuration(d time.Duration) string {
 	switch {
+	case d == 0:
+		return "0"
 	case d < 0:
 		return "-" + formatDuration(-d)
 	case d < time.Millisecond:

@@ -38,7 +38,7 @@ func nodeNames(t *testing.T) []string {
 }
 
 func TestDemo(t *testing.T) {
-	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--jitter", "1ms")
+	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--jitter", "1ms", "--deadline", "1m")
 	if code != 0 {
 		t.Fatalf("exit code %d, stderr:\n%s", code, errOut)
 	}
