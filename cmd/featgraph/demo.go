@@ -55,6 +55,7 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.jitter, "jitter", 0, "extra latency per call, uniform in [0, jitter)")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the jitter")
 	fs.DurationVar(&cfg.deadline, "deadline", 700*time.Millisecond, "the run's deadline")
+	serve := fs.String("serve", "", "instead of running the demo, serve every simulated service over HTTP on this `address` (host:port; port 0 picks a free one) until interrupted, each under /<service>, for specs such as examples/specs/cardauth.yaml")
 	out := fs.String("out", "", "also write the pictures of the run into this directory: graph.dot, graph.svg, run.dot, run.svg, waterfall.svg, trace.json")
 	fail := fs.String("fail", "", "comma-separated services whose calls fail, e.g. model ("+strings.Join(cardauth.ServiceNames, ", ")+")")
 	if err := parseFlags(fs, args); err != nil {
@@ -68,6 +69,9 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 	}
 	if err := cfg.validate(); err != nil {
 		return usageError{err}
+	}
+	if *serve != "" {
+		return serveDemo(ctx, e, *serve, cfg)
 	}
 	run, err := runDemo(ctx, cfg)
 	if run != nil {
@@ -97,31 +101,37 @@ func (c *demoConfig) validate() error {
 	return nil
 }
 
+// services builds the simulated services with the configured latency,
+// jitter and faults.
+func (c *demoConfig) services() (*cardauth.Services, error) {
+	opts := []cardauth.ServiceOption{cardauth.WithLatency(c.latency)}
+	if c.jitter > 0 {
+		var mu sync.Mutex
+		rng := rand.New(rand.NewPCG(c.seed, 0))
+		opts = append(opts, cardauth.WithJitter(func(cardauth.Call) time.Duration {
+			mu.Lock()
+			defer mu.Unlock()
+			return time.Duration(rng.Int64N(int64(c.jitter)))
+		}))
+	}
+	if len(c.fail) > 0 {
+		opts = append(opts, cardauth.WithFault(func(call cardauth.Call) error {
+			if slices.Contains(c.fail, call.Service) {
+				return errInjected
+			}
+			return nil
+		}))
+	}
+	return cardauth.NewServices(opts...)
+}
+
 // errInjected is the fault of the services named by --fail.
 var errInjected = errors.New("injected fault (--fail)")
 
 // runDemo builds the simulated services and the graph and runs it once. It
 // returns the finished run even when the run failed, with the run's error.
 func runDemo(ctx context.Context, cfg demoConfig) (*demoRun, error) {
-	opts := []cardauth.ServiceOption{cardauth.WithLatency(cfg.latency)}
-	if cfg.jitter > 0 {
-		var mu sync.Mutex
-		rng := rand.New(rand.NewPCG(cfg.seed, 0))
-		opts = append(opts, cardauth.WithJitter(func(cardauth.Call) time.Duration {
-			mu.Lock()
-			defer mu.Unlock()
-			return time.Duration(rng.Int64N(int64(cfg.jitter)))
-		}))
-	}
-	if len(cfg.fail) > 0 {
-		opts = append(opts, cardauth.WithFault(func(c cardauth.Call) error {
-			if slices.Contains(cfg.fail, c.Service) {
-				return errInjected
-			}
-			return nil
-		}))
-	}
-	svc, err := cardauth.NewServices(opts...)
+	svc, err := cfg.services()
 	if err != nil {
 		return nil, err
 	}
