@@ -91,7 +91,7 @@ func ExampleWithTracerProvider() {
 	for _, s := range spans.Ended() {
 		attrs := map[string]string{}
 		for _, kv := range s.Attributes() {
-			attrs[string(kv.Key)] = kv.Value.Emit()
+			attrs[string(kv.Key)] = kv.Value.String()
 		}
 		fmt.Println(strings.TrimSpace(strings.Join([]string{s.Name(), attrs["featgraph.node.outcome"], attrs["featgraph.node.fallback_cause"]}, " ")))
 	}
