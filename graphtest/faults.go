@@ -204,6 +204,9 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 				if err != nil {
 					return err
 				}
+				if !st.node.Kind.Blocking() {
+					return fmt.Errorf("RandomFaults: node %q is a %s node; faults go into fetch and each nodes", n.Name(), st.node.Kind)
+				}
 				candidates = append(candidates, st.id)
 			}
 			slices.Sort(candidates)
@@ -225,11 +228,6 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 					return fmt.Errorf("RandomFaults: %w", err)
 				}
 			}
-			slices.SortFunc(s.h.faults, func(a, b Fault) int {
-				ia, _ := s.h.orig.Lookup(a.Node)
-				ib, _ := s.h.orig.Lookup(b.Node)
-				return int(ia - ib)
-			})
 			return nil
 		})
 		return nil

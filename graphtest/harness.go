@@ -95,6 +95,11 @@ func New(t testing.TB, g *graph.Graph, opts ...Option) *Harness {
 			errs = append(errs, err)
 		}
 	}
+	slices.SortFunc(h.faults, func(a, b Fault) int {
+		ia, _ := g.Lookup(a.Node)
+		ib, _ := g.Lookup(b.Node)
+		return int(ia - ib)
+	})
 	if len(errs) == 0 {
 		errs = append(errs, h.build())
 	}

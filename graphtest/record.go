@@ -45,6 +45,9 @@ type RecordedNode struct {
 	Value json.RawMessage `json:"value,omitempty"`
 	// Cause is the text of the node's cause, when it has one.
 	Cause string `json:"cause,omitempty"`
+	// TimedOut is true when the cause was a timeout (of a node that then
+	// fell back, say), so that the replay times out again.
+	TimedOut bool `json:"timed_out,omitempty"`
 }
 
 // Record takes from res the value of every input, fetch and each node, so
@@ -63,6 +66,8 @@ func Record(res *executor.Result) (*Recording, error) {
 		rn := RecordedNode{Name: nr.Name, Kind: nr.Kind, Type: typeName(res.Graph().Node(nr.ID).Type), Outcome: nr.Outcome}
 		if nr.Cause != nil {
 			rn.Cause = nr.Cause.Error()
+			var te *executor.TimeoutError
+			rn.TimedOut = errors.As(nr.Cause, &te) && te.Node == nr.Name
 		}
 		if nr.Outcome.HasValue() {
 			v, _ := res.Value(nr.ID)
@@ -121,8 +126,9 @@ func ReadRecording(path string) (*Recording, error) {
 //   - a node that had a value (ok) returns it, decoded into its Go type;
 //   - a node that failed (error, or fallback) fails again with an error of
 //     the recorded cause's text, so that its fallback applies again;
-//   - a node that timed out hangs when it has a timeout of its own, and
-//     otherwise fails with an error matching context.DeadlineExceeded;
+//   - a node that timed out (then maybe fell back) hangs when it has a
+//     timeout of its own, and otherwise fails with an error matching
+//     context.DeadlineExceeded;
 //   - a node skipped or canceled in the recording fails with ErrNotRecorded
 //     if the replay needs it.
 //
@@ -228,19 +234,19 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Input, er
 
 // replayBehavior is the stub that reproduces recorded node rn of n.
 func replayBehavior(n *graph.Node, rn RecordedNode) (*behavior, error) {
-	switch rn.Outcome {
-	case executor.OK:
+	switch {
+	case rn.Outcome == executor.OK:
 		v, err := decodeValue(n, rn.Value)
 		if err != nil {
 			return nil, err
 		}
 		return &behavior{desc: "replayed value " + short(v), value: v}, nil
-	case executor.Timeout:
+	case rn.Outcome == executor.Timeout || rn.TimedOut && rn.Outcome == executor.Fallback:
 		if n.Timeout > 0 {
 			return &behavior{desc: "replayed timeout (hang)", hang: true}, nil
 		}
 		return &behavior{desc: "replayed timeout", err: &replayedError{cause: rn.Cause, is: context.DeadlineExceeded}}, nil
-	case executor.Error, executor.Fallback:
+	case rn.Outcome == executor.Error || rn.Outcome == executor.Fallback:
 		return &behavior{desc: "replayed error", err: &replayedError{cause: rn.Cause}}, nil
 	}
 	return &behavior{desc: "not recorded (" + rn.Outcome.String() + ")", err: fmt.Errorf("node %q was %s in the recording: %w", n.Name, rn.Outcome, ErrNotRecorded)}, nil
