@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -14,9 +15,23 @@ import (
 type Executor struct {
 	g          *graph.Graph
 	runTimeout time.Duration
-	argStart   []int32 // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
-	cancelable []bool  // blocking operands of an And/Or, which may cancel them
+	argStart   []int32    // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
+	info       []nodeInfo // what the hot path needs of each descriptor, compactly
 	pool       sync.Pool
+	obs        observer // OpenTelemetry; see observe.go
+}
+
+// nodeInfo is the part of a node's descriptor that every run reads, kept
+// small so that the descriptors themselves stay out of the cache.
+type nodeInfo struct {
+	kind       graph.Kind
+	fallback   bool // has a fallback
+	cancelable bool // a blocking operand of an And/Or, which may cancel it
+	retries    bool // tries more than once
+	timeout    time.Duration
+	typ        reflect.Type
+	compute    graph.ComputeFunc
+	fetch      graph.FetchFunc
 }
 
 // Option configures an Executor.
@@ -39,13 +54,16 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, errors.New("executor: nil graph")
 	}
-	e := &Executor{g: g, argStart: make([]int32, g.Len()+1), cancelable: make([]bool, g.Len())}
+	e := &Executor{g: g, argStart: make([]int32, g.Len()+1), info: make([]nodeInfo, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
+		node := g.Node(id)
 		e.argStart[i+1] = e.argStart[i] + int32(len(g.Deps(id)))
+		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fetch: node.Fetch,
+			fallback: node.Fallback != nil, retries: node.Retry.Attempts > 1, timeout: node.Timeout}
 		for _, u := range g.LazyUsers(id) {
-			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && g.Node(id).Kind.Blocking() {
-				e.cancelable[i] = true
+			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
+				e.info[i].cancelable = true
 			}
 		}
 	}
@@ -53,6 +71,9 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 		if err := opt(e); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.obs.init(); err != nil {
+		return nil, err
 	}
 	e.pool.New = func() any { return newRun(e) }
 	return e, nil
@@ -68,8 +89,9 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 // is discarded.
 //
 // The error is non-nil when a target has no value; it joins the root causes
-// (see [Result.Err]). It is also non-nil, with a nil Result, when the inputs
-// or targets do not fit the graph.
+// (see [Result.Err]), and the cancellation when the caller canceled the run.
+// It is also non-nil, with a nil Result, when the inputs or targets do not
+// fit the graph.
 func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Target) (*Result, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("executor: Run needs at least one target")
@@ -87,14 +109,31 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		s.recycle()
 		return nil, err
 	}
+	ctx, span := e.obs.startRun(ctx)
 	s.execute(ctx, targets)
 	res := &Result{run: s}
+	err := runError(res, targets)
+	e.obs.endRun(ctx, span, res, err)
+	return res, err
+}
+
+// runError is Run's error: nil when every target has a value.
+func runError(res *Result, targets []graph.Target) error {
+	failed := false
+	var canceled error // a canceled run has no root failure: say so once
 	for _, t := range targets {
-		if !s.outcome[t.ID()].HasValue() {
-			return res, res.Err()
+		ns := &res.run.ns[t.ID()]
+		if !ns.outcome.HasValue() {
+			failed = true
+			if ns.outcome == Canceled && canceled == nil {
+				canceled = ns.cause
+			}
 		}
 	}
-	return res, nil
+	if !failed {
+		return nil
+	}
+	return errors.Join(res.Err(), canceled)
 }
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running

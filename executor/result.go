@@ -51,12 +51,12 @@ func (r *Result) Node(t graph.Target) NodeResult {
 	id := t.ID()
 	nr := NodeResult{
 		ID: id, Name: s.g.Name(id), Kind: s.g.Node(id).Kind,
-		Outcome: s.outcome[id], Cause: s.cause[id],
-		Start: s.startAt[id], End: s.endAt[id], Attempts: int(s.attempts[id]),
+		Outcome: s.ns[id].outcome, Cause: s.ns[id].cause,
+		Start: s.ns[id].startAt, End: s.ns[id].endAt, Attempts: int(s.ns[id].attempts),
 	}
 	if nr.Kind == graph.KindIf || nr.Kind == graph.KindSwitch {
 		if s.chosenValid(id) {
-			nr.Branch = s.g.Node(id).Lazy[s.chosen[id]]
+			nr.Branch = s.g.Node(id).Lazy[s.ns[id].chosen]
 		}
 	}
 	return nr
@@ -87,13 +87,13 @@ func (r *Result) Value(t graph.Target) (any, error) {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
 	id := t.ID()
-	switch o := s.outcome[id]; {
+	switch o := s.ns[id].outcome; {
 	case o.HasValue():
-		return s.vals[id], nil
+		return s.ns[id].val, nil
 	case o == Skipped:
 		return nil, fmt.Errorf("executor: node %q was skipped", s.g.Name(id))
 	default:
-		return nil, s.cause[id]
+		return nil, s.ns[id].cause
 	}
 }
 
@@ -121,13 +121,13 @@ func Get[T any](r *Result, ref graph.Ref[T]) (T, error) {
 func (r *Result) Err() error {
 	s := r.run
 	var errs []error
-	for id, o := range s.outcome {
-		if o != Error && o != Timeout {
+	for id := range s.ns {
+		if o := s.ns[id].outcome; o != Error && o != Timeout {
 			continue
 		}
 		var de *DependencyError
-		if !errors.As(s.cause[id], &de) {
-			errs = append(errs, s.cause[id])
+		if !errors.As(s.ns[id].cause, &de) {
+			errs = append(errs, s.ns[id].cause)
 		}
 	}
 	return errors.Join(errs...)

@@ -25,6 +25,23 @@ const (
 	done                  // outcome recorded; never changes again
 )
 
+// nodeState is one node's part of a run, packed so that a node's hot
+// fields share a cache line: big graphs stay fast when nodes run in an order
+// unrelated to their layout.
+type nodeState struct {
+	val      any
+	cause    error
+	startAt  time.Duration
+	endAt    time.Duration
+	pending  int32 // static dependencies not done yet, while waiting
+	chosen   int32 // the branch an If/Switch took, or -1
+	attempts int32
+	status   status
+	outcome  Outcome
+	isTarget bool
+	bound    bool
+}
+
 // live is what a running blocking node needs besides its arguments.
 type live struct {
 	ctx    context.Context
@@ -53,59 +70,38 @@ type run struct {
 	ended       bool
 	targetsLeft int
 
-	status   []status
-	pending  []int32
-	chosen   []int32
-	isTarget []bool
-	bound    []bool
-	vals     []any
-	outcome  []Outcome
-	cause    []error
-	startAt  []time.Duration
-	endAt    []time.Duration
-	attempts []int32
-	live     []live
-	args     []any
-	ready    []graph.NodeID
-	stack    []graph.NodeID
+	ns    []nodeState
+	live  []live
+	args  []any
+	ready []graph.NodeID
+	stack []graph.NodeID
 }
 
 func newRun(e *Executor) *run {
 	n := e.g.Len()
 	s := &run{
 		e: e, g: e.g,
-		status: make([]status, n), pending: make([]int32, n), chosen: make([]int32, n),
-		isTarget: make([]bool, n), bound: make([]bool, n), vals: make([]any, n),
-		outcome: make([]Outcome, n), cause: make([]error, n),
-		startAt: make([]time.Duration, n), endAt: make([]time.Duration, n),
-		attempts: make([]int32, n), live: make([]live, n), args: make([]any, e.argStart[n]),
+		ns: make([]nodeState, n), live: make([]live, n), args: make([]any, e.argStart[n]),
 	}
-	for i := range s.chosen {
-		s.chosen[i] = -1
-	}
+	s.resetNodes()
 	return s
 }
 
 // recycle clears the state and pools it again.
 func (s *run) recycle() {
-	clear(s.status)
-	for i := range s.chosen {
-		s.chosen[i] = -1
-	}
-	clear(s.isTarget)
-	clear(s.bound)
-	clear(s.vals)
-	clear(s.outcome)
-	clear(s.cause)
-	clear(s.startAt)
-	clear(s.endAt)
-	clear(s.attempts)
+	s.resetNodes()
 	clear(s.live)
 	clear(s.args)
 	s.ready, s.stack = s.ready[:0], s.stack[:0]
 	s.ctx, s.cancel, s.finished = nil, nil, nil
 	s.ended, s.targetsLeft, s.end = false, 0, 0
 	s.e.pool.Put(s)
+}
+
+func (s *run) resetNodes() {
+	for i := range s.ns {
+		s.ns[i] = nodeState{chosen: -1}
+	}
 }
 
 // release drops one reference; the last one pools the state.
@@ -122,10 +118,10 @@ func (s *run) bind(inputs []Input) error {
 		if err != nil {
 			return err
 		}
-		if s.bound[id] {
+		if s.ns[id].bound {
 			return fmt.Errorf("executor: input %q is bound twice", s.g.Name(id))
 		}
-		s.bound[id], s.vals[id] = true, in.value
+		s.ns[id].bound, s.ns[id].val = true, in.value
 	}
 	return nil
 }
@@ -145,8 +141,8 @@ func (s *run) execute(parent context.Context, targets []graph.Target) {
 
 	s.mu.Lock()
 	for _, t := range targets {
-		if id := t.ID(); !s.isTarget[id] {
-			s.isTarget[id] = true
+		if id := t.ID(); !s.ns[id].isTarget {
+			s.ns[id].isTarget = true
 			s.targetsLeft++
 		}
 	}
@@ -156,6 +152,7 @@ func (s *run) execute(parent context.Context, targets []graph.Target) {
 	w := worker{s: s, next: -1}
 	w.drain()
 	s.mu.Unlock()
+	w.startSpawned()
 
 	select {
 	case <-s.finished:
@@ -172,13 +169,13 @@ func (s *run) demand(n graph.NodeID) {
 	for len(s.stack) > 0 {
 		id := s.stack[len(s.stack)-1]
 		s.stack = s.stack[:len(s.stack)-1]
-		if s.status[id] != idle {
+		if s.ns[id].status != idle {
 			continue
 		}
-		s.status[id] = waiting
+		s.ns[id].status = waiting
 		var pending int32
 		for _, d := range s.g.Deps(id) {
-			switch s.status[d] {
+			switch s.ns[d].status {
 			case done:
 				continue
 			case idle:
@@ -186,7 +183,7 @@ func (s *run) demand(n graph.NodeID) {
 			}
 			pending++
 		}
-		s.pending[id] = pending
+		s.ns[id].pending = pending
 		if pending == 0 {
 			s.ready = append(s.ready, id)
 		}
@@ -201,6 +198,19 @@ type worker struct {
 	now      time.Duration
 	mayBlock bool
 	next     graph.NodeID
+	// spawn holds blocking nodes to start on goroutines of their own once
+	// s.mu is released, so that they do not queue on the lock at birth.
+	spawn    [16]graph.NodeID
+	spawnLen int
+}
+
+// startSpawned starts the goroutines that drain deferred. s.mu not held.
+func (w *worker) startSpawned() {
+	for _, n := range w.spawn[:w.spawnLen] {
+		w.s.refs.Add(1)
+		go w.s.work(n)
+	}
+	w.spawnLen = 0
 }
 
 func (w *worker) tick() { w.now = time.Since(w.s.start) }
@@ -213,39 +223,43 @@ func (w *worker) drain() {
 	for len(s.ready) > 0 && !s.ended {
 		n := s.ready[len(s.ready)-1]
 		s.ready = s.ready[:len(s.ready)-1]
-		switch s.status[n] {
+		switch s.ns[n].status {
 		case done:
 			continue
 		case running:
 			w.reconsider(n)
 			continue
 		}
-		s.status[n] = running
-		s.startAt[n] = w.now
-		if failed := s.firstFailedDep(n); failed >= 0 {
+		s.ns[n].status = running
+		s.ns[n].startAt = w.now
+		args, failed := s.fillArgs(n)
+		if failed >= 0 {
 			w.settle(n, nil, s.dependencyError(n, failed), Error)
 			continue
 		}
-		node := s.g.Node(n)
-		switch node.Kind {
+		info := &s.e.info[n]
+		switch info.kind {
 		case graph.KindInput:
-			if s.bound[n] {
-				w.settle(n, s.vals[n], nil, OK)
+			if s.ns[n].bound {
+				w.settle(n, s.ns[n].val, nil, OK)
 			} else {
-				w.settle(n, nil, &UnboundInputError{Input: node.Name}, Error)
+				w.settle(n, nil, &UnboundInputError{Input: s.g.Name(n)}, Error)
 			}
 		case graph.KindValue:
-			w.settle(n, node.Value, nil, OK)
+			w.settle(n, s.g.Node(n).Value, nil, OK)
 		case graph.KindCompute:
-			args := s.fillArgs(n)
 			s.mu.Unlock()
-			v, err := callCompute(node, args)
+			if w.spawnLen > 0 { // a slow compute must not delay a ready fetch
+				w.startSpawned()
+			}
+			v, err := callCompute(info.compute, s.g.Name, n, args)
 			w.tick()
 			s.mu.Lock()
 			w.settleBody(n, v, err)
 		case graph.KindIf, graph.KindSwitch:
-			args := s.fillArgs(n)
+			node := s.g.Node(n)
 			s.mu.Unlock()
+			w.startSpawned()
 			branch, err := callChoose(node, args)
 			s.mu.Lock()
 			switch {
@@ -254,7 +268,7 @@ func (w *worker) drain() {
 			case branch < 0 || branch >= len(node.Lazy):
 				w.settle(n, nil, &BranchError{Node: node.Name, Err: fmt.Errorf("branch %d out of range", branch)}, Error)
 			default:
-				s.chosen[n] = int32(branch)
+				s.ns[n].chosen = int32(branch)
 				s.demand(s.g.Lazy(n)[branch])
 				w.reconsider(n)
 			}
@@ -264,11 +278,14 @@ func (w *worker) drain() {
 			}
 			w.reconsider(n)
 		default: // blocking kinds
-			s.fillArgs(n)
 			s.prepare(n)
-			if w.mayBlock && w.next < 0 {
+			switch {
+			case w.mayBlock && w.next < 0:
 				w.next = n
-			} else {
+			case w.spawnLen < len(w.spawn):
+				w.spawn[w.spawnLen] = n
+				w.spawnLen++
+			default:
 				s.refs.Add(1)
 				go s.work(n)
 			}
@@ -282,20 +299,25 @@ func (s *run) work(n graph.NodeID) {
 	defer s.release()
 	w := worker{s: s, mayBlock: true}
 	for n >= 0 {
-		v, err, attempts := s.call(n)
+		v, err, attempts, ctxCause := s.call(n)
 		w.tick()
 		s.mu.Lock()
-		if !s.ended && s.status[n] == running {
-			s.attempts[n] = attempts
+		if !s.ended && s.ns[n].status == running {
+			s.ns[n].attempts = attempts
 		}
-		w.settleBody(n, v, err)
+		if err != nil && ctxCause != nil {
+			w.settleContextEnd(n, ctxCause)
+		} else {
+			w.settleBody(n, v, err)
+		}
 		w.next = -1
 		w.drain()
 		n = w.next
 		if n >= 0 {
-			s.startAt[n] = w.now
+			s.ns[n].startAt = w.now
 		}
 		s.mu.Unlock()
+		w.startSpawned()
 	}
 }
 
@@ -304,15 +326,15 @@ func (s *run) work(n graph.NodeID) {
 // And/Or may cancel it. A node with a timeout gets a watcher that ends it
 // when the timeout passes, even if its body ignores the context. s.mu held.
 func (s *run) prepare(n graph.NodeID) {
-	node := s.g.Node(n)
+	info := &s.e.info[n]
 	l := live{ctx: s.ctx}
 	switch {
-	case node.Timeout > 0:
-		l.ctx, l.cancel = context.WithTimeout(s.ctx, node.Timeout)
+	case info.timeout > 0:
+		l.ctx, l.cancel = context.WithTimeout(s.ctx, info.timeout)
 		ctx := l.ctx
 		s.refs.Add(1)
 		l.stop = context.AfterFunc(ctx, func() { s.expire(n, ctx) })
-	case s.e.cancelable[n]:
+	case info.cancelable:
 		l.ctx, l.cancel = context.WithCancel(s.ctx)
 	}
 	s.live[n] = l
@@ -329,15 +351,16 @@ func (s *run) expire(n graph.NodeID, ctx context.Context) {
 	w := worker{s: s, mayBlock: true, next: -1}
 	w.tick()
 	s.mu.Lock()
-	if s.status[n] == running {
+	if s.ns[n].status == running {
 		w.settle(n, nil, s.timeoutError(n, w.now, context.Cause(ctx)), Timeout)
 		w.drain()
 	}
 	next := w.next
 	if next >= 0 {
-		s.startAt[next] = w.now
+		s.ns[next].startAt = w.now
 	}
 	s.mu.Unlock()
+	w.startSpawned()
 	if next >= 0 {
 		s.refs.Add(1)
 		s.work(next)
@@ -345,16 +368,20 @@ func (s *run) expire(n graph.NodeID, ctx context.Context) {
 }
 
 func (s *run) timeoutError(n graph.NodeID, now time.Duration, cause error) error {
-	_, limit := timeouts.NodeDeadline(s.start.Add(s.startAt[n]), s.g.Node(n).Timeout, s.budget)
-	return &TimeoutError{Node: s.g.Name(n), After: now - s.startAt[n], RunDeadline: limit == timeouts.RunLimit && errors.Is(cause, context.DeadlineExceeded)}
+	_, limit := timeouts.NodeDeadline(s.start.Add(s.ns[n].startAt), s.g.Node(n).Timeout, s.budget)
+	return &TimeoutError{Node: s.g.Name(n), After: now - s.ns[n].startAt, RunDeadline: limit == timeouts.RunLimit && errors.Is(cause, context.DeadlineExceeded)}
 }
 
-// call runs the body of blocking node n, with retries, outside s.mu.
-func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
-	node := s.g.Node(n)
+// call runs the body of blocking node n, with retries, outside s.mu. When
+// the body failed after its context ended, ctxCause says why it ended.
+func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause error) {
+	info := &s.e.info[n]
 	l := s.live[n]
 	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
 	defer func() {
+		if err != nil {
+			ctxCause = context.Cause(l.ctx) // before cancel below ends it anyway
+		}
 		if l.stop != nil && l.stop() {
 			s.release() // the watcher will never run
 		}
@@ -364,17 +391,21 @@ func (s *run) call(n graph.NodeID) (v any, err error, attempts int32) {
 	}()
 	for {
 		attempts++
-		if node.Kind == graph.KindEach {
-			v, err = callEach(l.ctx, node, args[0])
+		if info.kind == graph.KindEach {
+			v, err = callEach(l.ctx, s.g.Node(n), args[0])
 		} else {
-			v, err = callFetch(l.ctx, node, args)
+			v, err = callFetch(l.ctx, info.fetch, s.g.Name, n, args)
 		}
-		if err == nil || int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
-			return v, err, attempts
+		if err == nil || !info.retries {
+			return v, err, attempts, nil
+		}
+		node := s.g.Node(n)
+		if int(attempts) >= node.Retry.Attempts || !retryable(node, err) {
+			return v, err, attempts, nil
 		}
 		wait := timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)
 		if !timeouts.Sleep(l.ctx, wait) {
-			return v, err, attempts
+			return v, err, attempts, nil
 		}
 	}
 }
@@ -388,32 +419,40 @@ func retryable(node *graph.Node, err error) bool {
 }
 
 // fillArgs copies the values of n's static dependencies into its argument
-// slots. s.mu held.
-func (s *run) fillArgs(n graph.NodeID) []any {
-	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
+// slots, or returns the first dependency that has no value. s.mu held.
+func (s *run) fillArgs(n graph.NodeID) (args []any, failed graph.NodeID) {
+	args = s.args[s.e.argStart[n]:s.e.argStart[n+1]]
 	for i, d := range s.g.Deps(n) {
-		args[i] = s.vals[d]
-	}
-	return args
-}
-
-// firstFailedDep returns the first static dependency of n without a value, or -1.
-func (s *run) firstFailedDep(n graph.NodeID) graph.NodeID {
-	for _, d := range s.g.Deps(n) {
-		if !s.outcome[d].HasValue() {
-			return d
+		if !s.ns[d].outcome.HasValue() {
+			return nil, d
 		}
+		args[i] = s.ns[d].val
 	}
-	return -1
+	return args, -1
 }
 
 func (s *run) dependencyError(n, dep graph.NodeID) error {
-	root, cause := s.g.Name(dep), s.cause[dep]
+	root, cause := s.g.Name(dep), s.ns[dep].cause
 	var de *DependencyError
 	if errors.As(cause, &de) {
 		root, cause = de.Root, de.Err
 	}
 	return &DependencyError{Node: s.g.Name(n), Dependency: s.g.Name(dep), Root: root, Err: cause}
+}
+
+// settleContextEnd records a blocking node whose body failed after its
+// context ended: that is a timeout or a cancellation, not an error of its own.
+// s.mu held.
+func (w *worker) settleContextEnd(n graph.NodeID, cause error) {
+	s := w.s
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		w.settle(n, nil, s.timeoutError(n, w.now, cause), Timeout)
+	case s.ctx.Err() != nil:
+		w.settle(n, nil, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), cause), Canceled)
+	default:
+		w.settle(n, nil, ErrNotNeeded, Canceled)
+	}
 }
 
 // settleBody records the result of n's body. s.mu held.
@@ -426,7 +465,7 @@ func (w *worker) settleBody(n graph.NodeID, v any, err error) {
 		w.settle(n, nil, err, Error)
 		return
 	}
-	if t := w.s.g.Node(n).Type; t != nil && v != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
+	if t := w.s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
 		w.settle(n, nil, &NodeError{Node: w.s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error)
 		return
 	}
@@ -439,11 +478,11 @@ func (w *worker) settleBody(n graph.NodeID, v any, err error) {
 // s.mu held.
 func (w *worker) settle(n graph.NodeID, v any, cause error, oc Outcome) {
 	s := w.s
-	if s.ended || s.status[n] == done {
+	if s.ended || s.ns[n].status == done {
 		return
 	}
 	if oc == Error || oc == Timeout {
-		if fb := s.g.Node(n).Fallback; fb != nil {
+		if s.e.info[n].fallback {
 			if fv, err := callFallback(s.g.Node(n), cause); err == nil {
 				v, oc = fv, Fallback
 			} else {
@@ -451,24 +490,24 @@ func (w *worker) settle(n graph.NodeID, v any, cause error, oc Outcome) {
 			}
 		}
 	}
-	s.status[n] = done
+	s.ns[n].status = done
 	if oc.HasValue() {
-		s.vals[n] = v
+		s.ns[n].val = v
 	}
-	s.outcome[n], s.cause[n], s.endAt[n] = oc, cause, w.now
+	s.ns[n].outcome, s.ns[n].cause, s.ns[n].endAt = oc, cause, w.now
 	for _, u := range s.g.Users(n) {
-		if s.status[u] == waiting {
-			if s.pending[u]--; s.pending[u] == 0 {
+		if s.ns[u].status == waiting {
+			if s.ns[u].pending--; s.ns[u].pending == 0 {
 				s.ready = append(s.ready, u)
 			}
 		}
 	}
 	for _, p := range s.g.LazyUsers(n) {
-		if s.status[p] == running {
+		if s.ns[p].status == running {
 			s.ready = append(s.ready, p)
 		}
 	}
-	if s.isTarget[n] {
+	if s.ns[n].isTarget {
 		if s.targetsLeft--; s.targetsLeft == 0 {
 			w.endRun()
 		}
@@ -482,11 +521,11 @@ func (w *worker) reconsider(n graph.NodeID) {
 	node := s.g.Node(n)
 	lazy := s.g.Lazy(n)
 	if node.Kind == graph.KindIf || node.Kind == graph.KindSwitch {
-		branch := lazy[s.chosen[n]]
+		branch := lazy[s.ns[n].chosen]
 		switch {
-		case s.status[branch] != done:
-		case s.outcome[branch].HasValue():
-			w.settle(n, s.vals[branch], nil, OK)
+		case s.ns[branch].status != done:
+		case s.ns[branch].outcome.HasValue():
+			w.settle(n, s.ns[branch].val, nil, OK)
 		default:
 			w.settle(n, nil, s.dependencyError(n, branch), Error)
 		}
@@ -497,13 +536,13 @@ func (w *worker) reconsider(n graph.NodeID) {
 	failed, pending := graph.NodeID(-1), false
 	for _, op := range lazy {
 		switch {
-		case s.status[op] != done:
+		case s.ns[op].status != done:
 			pending = true
-		case !s.outcome[op].HasValue():
+		case !s.ns[op].outcome.HasValue():
 			if failed < 0 {
 				failed = op
 			}
-		case asBool(s.vals[op]) == decisive:
+		case asBool(s.ns[op].val) == decisive:
 			w.settle(n, decisive, nil, OK)
 			w.cancelUnneeded(n)
 			return
@@ -523,7 +562,7 @@ func (w *worker) reconsider(n graph.NodeID) {
 func (w *worker) cancelUnneeded(n graph.NodeID) {
 	s := w.s
 	for _, op := range s.g.Lazy(n) {
-		if s.status[op] == done || s.isTarget[op] || s.stillNeeded(op, n) {
+		if s.ns[op].status == done || s.ns[op].isTarget || s.stillNeeded(op, n) {
 			continue
 		}
 		w.settle(op, nil, ErrNotNeeded, Canceled)
@@ -536,12 +575,12 @@ func (w *worker) cancelUnneeded(n graph.NodeID) {
 // stillNeeded reports whether a node other than except waits on op.
 func (s *run) stillNeeded(op, except graph.NodeID) bool {
 	for _, u := range s.g.Users(op) {
-		if s.status[u] == waiting {
+		if s.ns[u].status == waiting {
 			return true
 		}
 	}
 	for _, p := range s.g.LazyUsers(op) {
-		if p != except && s.status[p] == running {
+		if p != except && s.ns[p].status == running {
 			return true
 		}
 	}
@@ -553,9 +592,9 @@ func (s *run) stillNeeded(op, except graph.NodeID) bool {
 func (w *worker) endRun() {
 	s := w.s
 	s.ended, s.end = true, w.now
-	for n, st := range s.status {
-		if st == waiting || st == running {
-			s.status[n], s.outcome[n], s.cause[n], s.endAt[n] = done, Canceled, ErrNotNeeded, w.now
+	for n := range s.ns {
+		if st := s.ns[n].status; st == waiting || st == running {
+			s.ns[n].status, s.ns[n].outcome, s.ns[n].cause, s.ns[n].endAt = done, Canceled, ErrNotNeeded, w.now
 		}
 	}
 	close(s.finished)
@@ -571,28 +610,38 @@ func (s *run) abort(err error) {
 		return
 	}
 	s.ended, s.end = true, now
-	for i, st := range s.status {
-		n := graph.NodeID(i)
+	for i := range s.ns {
+		n, st := graph.NodeID(i), s.ns[i].status
 		switch {
 		case st == running && errors.Is(err, context.DeadlineExceeded):
-			s.outcome[n], s.cause[n] = Timeout, s.timeoutError(n, now, err)
+			s.ns[n].outcome, s.ns[n].cause = Timeout, s.timeoutError(n, now, err)
 		case st == running || st == waiting:
-			s.outcome[n], s.cause[n] = Canceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), err)
+			s.ns[n].outcome, s.ns[n].cause = Canceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), err)
 		default:
 			continue
 		}
-		s.status[n], s.endAt[n] = done, now
+		s.ns[n].status, s.ns[n].endAt = done, now
 	}
 }
 
-func callCompute(node *graph.Node, args []any) (v any, err error) {
-	defer recoverInto(node.Name, &err)
-	return node.Compute(args)
+// callCompute runs a compute body; it takes the name lazily so that the
+// descriptor is only read when the body panics.
+func callCompute(body graph.ComputeFunc, name func(graph.NodeID) string, n graph.NodeID, args []any) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Node: name(n), Recovered: panics.NewRecovered(1, r)}
+		}
+	}()
+	return body(args)
 }
 
-func callFetch(ctx context.Context, node *graph.Node, args []any) (v any, err error) {
-	defer recoverInto(node.Name, &err)
-	return node.Fetch(ctx, args)
+func callFetch(ctx context.Context, body graph.FetchFunc, name func(graph.NodeID) string, n graph.NodeID, args []any) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Node: name(n), Recovered: panics.NewRecovered(1, r)}
+		}
+	}()
+	return body(ctx, args)
 }
 
 func callChoose(node *graph.Node, args []any) (branch int, err error) {
@@ -646,6 +695,6 @@ func recoverInto(node string, err *error) {
 
 // chosenValid reports whether If/Switch n chose a branch in this run.
 func (s *run) chosenValid(n graph.NodeID) bool {
-	c := s.chosen[n]
-	return c >= 0 && int(c) < len(s.g.Lazy(n)) && s.status[s.g.Lazy(n)[c]] != idle
+	c := s.ns[n].chosen
+	return c >= 0 && int(c) < len(s.g.Lazy(n)) && s.ns[s.g.Lazy(n)[c]].status != idle
 }

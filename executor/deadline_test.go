@@ -1,0 +1,165 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
+)
+
+// hungFetch returns a body that ignores its context until release is closed.
+func hungFetch[T any](release <-chan struct{}, v T) func(context.Context) (T, error) {
+	return func(context.Context) (T, error) {
+		<-release
+		return v, nil
+	}
+}
+
+func TestNodeTimeoutHoldsAgainstABodyIgnoringItsContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", hungFetch(release, 99), nodes.Timeout(20*time.Millisecond))
+	guarded := nodes.Fetch0(b, "guarded", hungFetch(release, 99), nodes.Timeout(20*time.Millisecond), nodes.Fallback(7))
+	after := nodes.Compute1(b, "after", guarded, func(v int) (int, error) { return v + 1, nil })
+	g := mustBuild(t, b)
+
+	res, err := executor.Run(context.Background(), g, nil, hung, after)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Run error = %v, want a deadline error", err)
+	}
+	wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "guarded": executor.Fallback, "after": executor.OK})
+	if v, _ := executor.Get(res, after); v != 8 {
+		t.Errorf("after = %d, want 8 (fallback 7 + 1)", v)
+	}
+	var te *executor.TimeoutError
+	if !errors.As(res.Node(hung).Cause, &te) || te.Node != "hung" || te.RunDeadline {
+		t.Errorf("hung cause = %#v, want the node's own TimeoutError", res.Node(hung).Cause)
+	}
+	// The run returned although the bodies never did; their late results
+	// must not show up once they return.
+	if _, err := executor.Get(res, hung); err == nil {
+		t.Error("hung has a value")
+	}
+}
+
+func TestRunDeadlineHoldsAgainstHungNodes(t *testing.T) {
+	release := make(chan struct{})
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", hungFetch(release, "late"))
+	waiting := nodes.Compute1(b, "waiting", hung, func(s string) (string, error) { return s, nil })
+	quick := nodes.Fetch0(b, "quick", func(context.Context) (string, error) { return "ok", nil })
+	ex, err := executor.New(mustBuild(t, b), executor.WithRunTimeout(30*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const hangFor = 5 * time.Second
+	timer := time.AfterFunc(hangFor, func() { close(release) }) // a backstop, never reached
+	defer func() {
+		if timer.Stop() {
+			close(release)
+		}
+	}()
+	start := time.Now()
+	res, err := ex.Run(context.Background(), nil, waiting, quick)
+	elapsed := time.Since(start)
+	if elapsed > hangFor/2 {
+		t.Fatalf("Run took %v: the hung node held it past its deadline", elapsed)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Run error = %v", err)
+	}
+	wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "waiting": executor.Canceled, "quick": executor.OK})
+	var te *executor.TimeoutError
+	if !errors.As(res.Node(hung).Cause, &te) || !te.RunDeadline {
+		t.Errorf("hung cause = %v, want a run-deadline TimeoutError", res.Node(hung).Cause)
+	}
+	if d := res.Duration(); d < 30*time.Millisecond {
+		t.Errorf("run Duration %v is shorter than its deadline", d)
+	}
+}
+
+func TestNodeIsNeverGivenMoreThanTheRunHasLeft(t *testing.T) {
+	b := graph.NewBuilder()
+	got := make(chan time.Duration, 1)
+	n := nodes.Fetch0(b, "n", func(ctx context.Context) (int, error) {
+		d, ok := ctx.Deadline()
+		if !ok {
+			got <- -1
+		} else {
+			got <- time.Until(d)
+		}
+		return 1, nil
+	}, nodes.Timeout(time.Hour))
+	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(time.Second))
+	if _, err := ex.Run(context.Background(), nil, n); err != nil {
+		t.Fatal(err)
+	}
+	if left := <-got; left <= 0 || left > time.Second {
+		t.Errorf("node's deadline is %v away; want within the run's 1s", left)
+	}
+}
+
+func TestCallerCancellationCancelsTheRun(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	b := graph.NewBuilder()
+	sawCancel := make(chan struct{})
+	polite := nodes.Fetch0(b, "polite", func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		close(sawCancel)
+		return 0, ctx.Err()
+	})
+	rude := nodes.Fetch0(b, "rude", hungFetch(release, 1))
+	g := mustBuild(t, b)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(10*time.Millisecond, cancel)
+	res, err := executor.Run(ctx, g, nil, polite, rude)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run error = %v, want context.Canceled", err)
+	}
+	wantOutcomes(t, res, map[string]executor.Outcome{"polite": executor.Canceled, "rude": executor.Canceled})
+	select {
+	case <-sawCancel:
+	case <-time.After(10 * time.Second):
+		t.Error("a node never saw the run's context canceled")
+	}
+}
+
+func TestRetryStopsAtTheDeadline(t *testing.T) {
+	calls := 0
+	b := graph.NewBuilder()
+	flaky := nodes.Fetch0(b, "flaky", func(context.Context) (int, error) {
+		calls++
+		if calls < 3 {
+			return 0, errors.New("503")
+		}
+		return 42, nil
+	}, nodes.Retry(5, time.Millisecond))
+	hopeless := nodes.Fetch0(b, "hopeless", func(context.Context) (int, error) { return 0, errors.New("503") },
+		nodes.Retry(100, 40*time.Millisecond), nodes.Timeout(100*time.Millisecond))
+	permanent := nodes.Fetch0(b, "permanent", func(context.Context) (int, error) { return 0, errors.New("400") },
+		nodes.Retry(5, time.Millisecond), nodes.RetryIf(func(err error) bool { return err.Error() != "400" }))
+	g := mustBuild(t, b)
+
+	res := mustRun(t, g, nil, flaky)
+	if v, _ := executor.Get(res, flaky); v != 42 || res.Node(flaky).Attempts != 3 {
+		t.Errorf("flaky = %d after %d attempts; want 42 after 3", v, res.Node(flaky).Attempts)
+	}
+	res, _ = executor.Run(context.Background(), g, nil, hopeless)
+	// 40ms, 80ms, 160ms... : the third wait would pass the 100ms timeout, so
+	// it is not even started.
+	if n := res.Node(hopeless); n.Outcome != executor.Error || n.Attempts < 2 || n.Attempts > 3 {
+		t.Errorf("hopeless: %v after %d attempts; want error after 2-3", n.Outcome, n.Attempts)
+	}
+	res, _ = executor.Run(context.Background(), g, nil, permanent)
+	if n := res.Node(permanent); n.Attempts != 1 {
+		t.Errorf("permanent error retried: %d attempts", n.Attempts)
+	}
+}

@@ -1,0 +1,164 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
+)
+
+func TestPanicBecomesAnErrorOutcome(t *testing.T) {
+	b := graph.NewBuilder()
+	bad := nodes.Fetch0(b, "bad", func(context.Context) (int, error) { panic("nil map write") })
+	badCompute := nodes.Compute1(b, "bad_compute", nodes.Value(b, "v", 1), func(i int) (int, error) {
+		var empty []int
+		return empty[i], nil // index out of range
+	})
+	saved := nodes.Fetch0(b, "saved", func(context.Context) (int, error) { panic("boom") }, nodes.Fallback(5))
+	g := mustBuild(t, b)
+
+	res, err := executor.Run(context.Background(), g, nil, bad, badCompute, saved)
+	if err == nil {
+		t.Fatal("Run succeeded")
+	}
+	for _, name := range []string{"bad", "bad_compute"} {
+		n, _ := res.Lookup(name)
+		var pe *executor.PanicError
+		if n.Outcome != executor.Error || !errors.As(n.Cause, &pe) || pe.Node != name {
+			t.Errorf("%s: %v, cause %v; want error with a PanicError naming it", name, n.Outcome, n.Cause)
+			continue
+		}
+		if !strings.Contains(string(pe.Stack), "failure_test.go") {
+			t.Errorf("%s: stack does not show where it panicked:\n%s", name, pe.Stack)
+		}
+	}
+	if n := res.Node(saved); n.Outcome != executor.Fallback || !strings.Contains(n.Cause.Error(), "boom") {
+		t.Errorf("saved: %v, cause %v; want fallback caused by the panic", n.Outcome, n.Cause)
+	}
+}
+
+func TestFallbackFuncSeesTheCause(t *testing.T) {
+	errDown := errors.New("model down")
+	b := graph.NewBuilder()
+	score := nodes.Fetch0(b, "score", func(context.Context) (float64, error) { return 0, errDown },
+		nodes.FallbackFunc(func(cause error) (float64, error) {
+			if errors.Is(cause, errDown) {
+				return 0.5, nil
+			}
+			return 0, cause
+		}))
+	refused := nodes.Fetch0(b, "refused", func(context.Context) (float64, error) { return 0, errors.New("other") },
+		nodes.FallbackFunc(func(cause error) (float64, error) { return 0, errors.New("no default for this") }))
+	g := mustBuild(t, b)
+
+	res := mustRun(t, g, nil, score)
+	if v, _ := executor.Get(res, score); v != 0.5 || res.Node(score).Outcome != executor.Fallback || !errors.Is(res.Node(score).Cause, errDown) {
+		t.Errorf("score = %v (%v, %v)", v, res.Node(score).Outcome, res.Node(score).Cause)
+	}
+	res, err := executor.Run(context.Background(), g, nil, refused)
+	if err == nil || res.Node(refused).Outcome != executor.Error || !strings.Contains(err.Error(), "no default for this") {
+		t.Errorf("refused fallback: %v, %v", res.Node(refused).Outcome, err)
+	}
+}
+
+func TestDependentFallsBackWhenADependencyFails(t *testing.T) {
+	b := graph.NewBuilder()
+	features := nodes.Fetch0(b, "features", func(context.Context) (int, error) { return 0, errors.New("timeout") })
+	score := nodes.Fetch1(b, "score", features, func(_ context.Context, f int) (float64, error) { return 1, nil }, nodes.Fallback(0.5))
+	decision := nodes.Compute1(b, "decision", score, func(s float64) (string, error) {
+		if s > 0.9 {
+			return "decline", nil
+		}
+		return "review", nil
+	})
+	g := mustBuild(t, b)
+	res := mustRun(t, g, nil, decision)
+	if v, _ := executor.Get(res, decision); v != "review" {
+		t.Errorf("decision = %q", v)
+	}
+	var de *executor.DependencyError
+	if !errors.As(res.Node(score).Cause, &de) || de.Root != "features" {
+		t.Errorf("score cause = %v", res.Node(score).Cause)
+	}
+	if res.Err() == nil || !strings.Contains(res.Err().Error(), "timeout") {
+		t.Errorf("Err() = %v; the root failure must be reported even when a fallback saved the run", res.Err())
+	}
+}
+
+func TestGarbageFromADescriptorBodyIsAnError(t *testing.T) {
+	n := graph.Node{Name: "typed", Kind: graph.KindFetch, Type: reflectTypeFor[int](),
+		Fetch: func(context.Context, []any) (any, error) { return "not an int", nil }}
+	g, err := graph.New([]graph.Node{n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = executor.Run(context.Background(), g, nil, graph.NodeID(0))
+	if err == nil || !strings.Contains(err.Error(), `node "typed": returned a string, want int`) {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestInputsAndTargetsAreChecked(t *testing.T) {
+	b := graph.NewBuilder()
+	card := nodes.Input[string](b, "card")
+	amount := nodes.Input[int](b, "amount")
+	both := nodes.Compute2(b, "both", card, amount, func(c string, a int) (string, error) { return c, nil })
+	g := mustBuild(t, b)
+	other := graph.NewBuilder()
+	foreign := nodes.Input[string](other, "elsewhere")
+
+	tests := []struct {
+		name    string
+		inputs  []executor.Input
+		targets []graph.Target
+		want    string
+	}{
+		{"unbound input", []executor.Input{executor.Bind(card, "c1")}, []graph.Target{both}, `input "amount" is needed but not bound`},
+		{"wrong type by name", []executor.Input{executor.BindName("amount", "12")}, []graph.Target{both}, `binding input "amount": value of type string, want int`},
+		{"unknown name", []executor.Input{executor.BindName("amnt", 12)}, []graph.Target{both}, `binding input "amnt": no such node`},
+		{"not an input", []executor.Input{executor.BindName("both", "x")}, []graph.Target{both}, `it is a compute node, not an input`},
+		{"bound twice", []executor.Input{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `input "card" is bound twice`},
+		{"foreign ref", []executor.Input{executor.Bind(foreign, "x")}, []graph.Target{both}, `"elsewhere" is not in this graph`},
+		{"foreign target", nil, []graph.Target{foreign}, `"elsewhere" is not in this graph`},
+		{"no target", nil, nil, "at least one target"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := executor.Run(context.Background(), g, tt.inputs, tt.targets...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	var ue *executor.UnboundInputError
+	_, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(card, "c1")}, both)
+	if !errors.As(err, &ue) || ue.Input != "amount" {
+		t.Errorf("errors.As UnboundInputError: %v", err)
+	}
+}
+
+func TestReleasedStateIsReusedCleanly(t *testing.T) {
+	b := graph.NewBuilder()
+	x := nodes.Input[int](b, "x")
+	fails := nodes.Compute1(b, "fails", x, func(v int) (int, error) {
+		if v%2 == 1 {
+			return 0, errors.New("odd")
+		}
+		return v, nil
+	})
+	ex, _ := executor.New(mustBuild(t, b))
+	for i := range 50 {
+		res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(x, i)}, fails)
+		if (err != nil) != (i%2 == 1) {
+			t.Fatalf("run %d: err = %v", i, err)
+		}
+		if v, _ := executor.Get(res, fails); err == nil && v != i {
+			t.Fatalf("run %d: value %d: state leaked from an earlier run", i, v)
+		}
+		res.Release()
+	}
+}

@@ -1,0 +1,125 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/graph"
+	"golang.org/x/sync/errgroup"
+)
+
+// randomDAG returns the predecessors of n nodes: node i > 0 gets 0-3
+// distinct predecessors drawn uniformly from [0, i), seed 42.
+func randomDAG(n int) [][]int {
+	rng := rand.New(rand.NewPCG(42, 42))
+	preds := make([][]int, n)
+	for i := 1; i < n; i++ {
+		k := min(rng.IntN(4), i)
+		seen := map[int]bool{}
+		for len(preds[i]) < k {
+			p := rng.IntN(i)
+			if !seen[p] {
+				seen[p] = true
+				preds[i] = append(preds[i], p)
+			}
+		}
+	}
+	return preds
+}
+
+// buildRandomDAG declares the DAG with no-op bodies of the given kind and
+// returns it with its sinks (nodes nothing depends on), the run's targets.
+func buildRandomDAG(tb testing.TB, preds [][]int, kind graph.Kind) (*graph.Graph, []graph.Target) {
+	descs := make([]graph.Node, len(preds))
+	hasUser := make([]bool, len(preds))
+	for i, ps := range preds {
+		d := graph.Node{Name: fmt.Sprintf("n%d", i), Kind: kind}
+		for _, p := range ps {
+			d.Deps = append(d.Deps, fmt.Sprintf("n%d", p))
+			hasUser[p] = true
+		}
+		if kind == graph.KindCompute {
+			d.Compute = func([]any) (any, error) { return nil, nil }
+		} else {
+			d.Fetch = func(context.Context, []any) (any, error) { return nil, nil }
+		}
+		descs[i] = d
+	}
+	g, err := graph.New(descs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var targets []graph.Target
+	for i, used := range hasUser {
+		if !used {
+			targets = append(targets, graph.NodeID(i))
+		}
+	}
+	return g, targets
+}
+
+// runErrgroup is the hand-written baseline: a goroutine per node, started
+// at once, waiting on its predecessors' done channels.
+func runErrgroup(ctx context.Context, preds [][]int) error {
+	done := make([]chan struct{}, len(preds))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for i, ps := range preds {
+		g.Go(func() error {
+			for _, p := range ps {
+				select {
+				case <-done[p]:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			close(done[i])
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func BenchmarkRandomDAG(b *testing.B) {
+	for _, variant := range []string{"compute", "fetch", "errgroup"} {
+		for _, n := range []int{1000, 10000, 100000} {
+			b.Run(fmt.Sprintf("%s/nodes=%d", variant, n), func(b *testing.B) {
+				preds := randomDAG(n)
+				ctx := context.Background()
+				if variant == "errgroup" {
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := runErrgroup(ctx, preds); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+					return
+				}
+				kind := graph.KindCompute
+				if variant == "fetch" {
+					kind = graph.KindFetch
+				}
+				g, targets := buildRandomDAG(b, preds, kind)
+				ex, err := executor.New(g)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					res, err := ex.Run(ctx, nil, targets...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					res.Release()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+			})
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package executor_test
+
+import (
+	"bytes"
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
+)
+
+func TestRecordRoundTripsThroughJSON(t *testing.T) {
+	m := newMixedGraph(t)
+	e, err := executor.New(m.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := m.run(t, e)
+	rec := res.Record()
+	wantPath := res.CriticalPath()
+	res.Release()
+
+	if got := rec.Nodes[rec.Lookup("risk")]; got.Outcome != executor.Fallback || !strings.Contains(got.Cause, "risk service down") ||
+		!got.HasFallback || got.FallbackValue != "0.5" {
+		t.Errorf("risk record %+v, want a fallback to 0.5 caused by the fetch error", got)
+	}
+	if got := rec.Nodes[rec.Lookup("route")]; got.Branch != "premium" || !reflect.DeepEqual(got.Lazy, []string{"premium", "basic"}) {
+		t.Errorf("route record %+v, want lazy [premium basic] and branch premium", got)
+	}
+	if got := rec.Nodes[rec.Lookup("basic")]; got.Outcome != executor.Skipped {
+		t.Errorf("basic outcome %v, want skipped", got.Outcome)
+	}
+	if got := rec.Nodes[rec.Lookup("account")]; got.Meta["upstream"] != "accounts" || got.Kind != graph.KindFetch {
+		t.Errorf("account record %+v, want a fetch with upstream accounts", got)
+	}
+	if rec.Err == "" || !rec.Nodes[rec.Lookup("decision")].Target {
+		t.Errorf("record error %q, decision target %v: want an error and a target", rec.Err, rec.Nodes[rec.Lookup("decision")].Target)
+	}
+
+	var buf bytes.Buffer
+	if err := rec.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := executor.ReadRecord(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Started.Equal(rec.Started) {
+		t.Errorf("started %v, want %v", back.Started, rec.Started)
+	}
+	back.Started = rec.Started
+	if !reflect.DeepEqual(back, rec) {
+		t.Errorf("round trip changed the record:\n got %+v\nwant %+v", back, rec)
+	}
+	if got := back.CriticalPath(); !reflect.DeepEqual(got, wantPath) {
+		t.Errorf("critical path of the read record %+v, want the result's %+v", got, wantPath)
+	}
+}
+
+func TestReadRecordRejectsBadRecords(t *testing.T) {
+	for name, tc := range map[string]struct{ json, want string }{
+		"syntax":      {`{"nodes": [`, "reading run record"},
+		"unknown key": {`{"nodes": [], "colour": 1}`, "colour"},
+		"unknown dep": {`{"nodes": [{"name": "a", "kind": "fetch", "deps": ["ghost"], "outcome": "ok"}]}`, `"a" depends on unknown node "ghost"`},
+		"duplicate":   {`{"nodes": [{"name": "a", "kind": "input", "outcome": "ok"}, {"name": "a", "kind": "input", "outcome": "ok"}]}`, `"a" appears twice`},
+		"no name":     {`{"nodes": [{"kind": "input", "outcome": "ok"}]}`, "#0 has no name"},
+		"backwards":   {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "ok", "start_ns": 10, "end_ns": 5}]}`, `"a" ends`},
+		"bad outcome": {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "meh"}]}`, `unknown outcome "meh"`},
+		"bad kind":    {`{"nodes": [{"name": "a", "kind": "teleport", "outcome": "ok"}]}`, `unknown node kind "teleport"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := executor.ReadRecord(strings.NewReader(tc.json))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCriticalPathFollowsTheLastDependency(t *testing.T) {
+	const slowFor = 50 * time.Millisecond
+	b := graph.NewBuilder()
+	x := nodes.Input[int](b, "x")
+	slow := nodes.Fetch1(b, "slow", x, func(ctx context.Context, v int) (int, error) {
+		time.Sleep(slowFor)
+		return v, nil
+	})
+	fast := nodes.Fetch1(b, "fast", x, func(ctx context.Context, v int) (int, error) { return v, nil })
+	sum := nodes.Compute2(b, "sum", slow, fast, func(a, b int) (int, error) { return a + b, nil })
+	then := nodes.Fetch1(b, "then", sum, func(ctx context.Context, v int) (int, error) {
+		time.Sleep(slowFor / 5)
+		return v, nil
+	})
+	other := nodes.Value(b, "other", 0)
+	flag := nodes.Value(b, "flag", true)
+	pick := nodes.If(b, "pick", flag, then, other)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(x, 1)}, pick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	path := res.CriticalPath()
+	var names []string
+	for _, p := range path {
+		names = append(names, p.Node)
+	}
+	if want := []string{"x", "slow", "sum", "then", "pick"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("critical path %v, want %v", names, want)
+	}
+	var prevEnd time.Duration
+	for _, p := range path {
+		if p.Work != p.End-p.Start || p.Wait != max(p.Start-prevEnd, 0) || p.Work < 0 {
+			t.Errorf("step %+v: work or wait inconsistent with its times (previous end %v)", p, prevEnd)
+		}
+		prevEnd = p.End
+	}
+	if path[1].Work < slowFor {
+		t.Errorf("slow worked %v, less than its %v sleep", path[1].Work, slowFor)
+	}
+	if last := path[len(path)-1]; last.End != res.Duration() {
+		t.Errorf("path ends at %v, the run at %v", last.End, res.Duration())
+	}
+}
+
+func TestCriticalPathOfARecordWithNothingRun(t *testing.T) {
+	rec := &executor.Record{Nodes: []executor.NodeRecord{{Name: "a", Kind: graph.KindInput}}}
+	if got := rec.CriticalPath(); len(got) != 0 {
+		t.Errorf("critical path %+v of a run where nothing ran, want none", got)
+	}
+}

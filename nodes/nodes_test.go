@@ -1,0 +1,137 @@
+package nodes_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
+)
+
+func TestMisuseIsReportedByBuild(t *testing.T) {
+	other := graph.NewBuilder()
+	foreign := nodes.Input[string](other, "foreign")
+	_ = nodes.Input[int](other, "filler")
+
+	tests := []struct {
+		name    string
+		declare func(b *graph.Builder)
+		want    string
+	}{
+		{"ref from another builder", func(b *graph.Builder) {
+			nodes.Compute1(b, "c", foreign, func(s string) (int, error) { return len(s), nil })
+		}, `depends on "foreign", which was declared on another builder`},
+		{"zero ref", func(b *graph.Builder) {
+			nodes.Compute1(b, "c", nodes.Ref[string]{}, func(s string) (int, error) { return 0, nil })
+		}, "unset (zero) Ref"},
+		{"fallback of the wrong type", func(b *graph.Builder) {
+			nodes.Fetch0(b, "f", func(context.Context) (float64, error) { return 1, nil }, nodes.Fallback(0))
+		}, "fallback has type int, the node has type float64"},
+		{"non-positive timeout", func(b *graph.Builder) {
+			nodes.Fetch0(b, "f", func(context.Context) (int, error) { return 1, nil }, nodes.Timeout(0))
+		}, "timeout 0s is not positive"},
+		{"limit on a fetch", func(b *graph.Builder) {
+			nodes.Fetch0(b, "f", func(context.Context) (int, error) { return 1, nil }, nodes.Limit(2))
+		}, "Limit(2) needs an Each node"},
+		{"retry with no attempts", func(b *graph.Builder) {
+			nodes.Fetch0(b, "f", func(context.Context) (int, error) { return 1, nil }, nodes.Retry(0, time.Millisecond))
+		}, "retry needs attempts >= 1"},
+		{"duplicate switch case", func(b *graph.Builder) {
+			k := nodes.Input[string](b, "k")
+			v := nodes.Value(b, "v", 1)
+			nodes.Switch(b, "s", k, nodes.Ref[int]{}, nodes.On("x", v), nodes.On("x", v))
+		}, `case x appears twice`},
+		{"duplicate name", func(b *graph.Builder) {
+			nodes.Value(b, "v", 1)
+			nodes.Value(b, "v", 2)
+		}, `node "v" is declared twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := graph.NewBuilder()
+			tt.declare(b)
+			_, err := b.Build()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Build error = %v, want it to contain %q", err, tt.want)
+			}
+			if !errors.Is(err, graph.ErrInvalid) {
+				t.Errorf("errors.Is(%v, ErrInvalid) = false", err)
+			}
+		})
+	}
+}
+
+func TestDescriptors(t *testing.T) {
+	b := graph.NewBuilder()
+	id := nodes.Input[string](b, "id")
+	n := nodes.Fetch1(b, "len", id, func(_ context.Context, s string) (int, error) { return len(s), nil },
+		nodes.Timeout(time.Second), nodes.Fallback(-1), nodes.Describe("length"), nodes.Meta("upstream", "svc"))
+	cond := nodes.Compute1(b, "big", n, func(n int) (bool, error) { return n > 3, nil })
+	pick := nodes.If(b, "pick", cond, n, nodes.Value(b, "zero", 0))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := g.Node(n.ID())
+	if d.Kind != graph.KindFetch || d.Timeout != time.Second || d.FallbackValue != -1 || d.Description != "length" ||
+		d.Meta["upstream"] != "svc" || d.Type.String() != "int" || d.Deps[0] != "id" {
+		t.Errorf("fetch descriptor = %+v", d)
+	}
+	if v, err := d.Fetch(context.Background(), []any{"abcd"}); v != 4 || err != nil {
+		t.Errorf("body(abcd) = %v, %v", v, err)
+	}
+	p := g.Node(pick.ID())
+	if p.Kind != graph.KindIf || len(p.Lazy) != 2 || p.Lazy[0] != "len" || p.Lazy[1] != "zero" {
+		t.Errorf("if descriptor = %+v", p)
+	}
+	for cond, want := range map[bool]int{true: 0, false: 1} {
+		if got, _ := p.Choose([]any{cond}); got != want {
+			t.Errorf("Choose(%v) = %d, want %d", cond, got, want)
+		}
+	}
+}
+
+func TestSwitchChoose(t *testing.T) {
+	b := graph.NewBuilder()
+	k := nodes.Input[string](b, "k")
+	br := nodes.Value(b, "br", "BRL")
+	us := nodes.Value(b, "us", "USD")
+	other := nodes.Value(b, "other", "EUR")
+	s := nodes.Switch(b, "currency", k, other, nodes.On("BR", br), nodes.On("US", us))
+	strict := nodes.Switch(b, "strict", k, nodes.Ref[string]{}, nodes.On("BR", br))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	choose := g.Node(s.ID()).Choose
+	for key, want := range map[string]int{"BR": 0, "US": 1, "FR": 2} {
+		if got, err := choose([]any{key}); got != want || err != nil {
+			t.Errorf("Choose(%s) = %d, %v; want %d", key, got, err, want)
+		}
+	}
+	if _, err := g.Node(strict.ID()).Choose([]any{"FR"}); err == nil || !strings.Contains(err.Error(), "no case for key FR") {
+		t.Errorf("Choose without default = %v", err)
+	}
+}
+
+func TestArgPanicsOnUndeclaredDependency(t *testing.T) {
+	b := graph.NewBuilder()
+	x := nodes.Value(b, "x", 1)
+	y := nodes.Value(b, "y", 2)
+	sum := nodes.ComputeN(b, "sum", []nodes.Dep{x}, func(a nodes.Args) (int, error) {
+		return nodes.Arg(a, x) + nodes.Arg(a, y), nil
+	})
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), `"y" is not a declared dependency`) {
+			t.Errorf("recover() = %v", r)
+		}
+	}()
+	_, _ = g.Node(sum.ID()).Compute([]any{1})
+}
