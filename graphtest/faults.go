@@ -214,7 +214,7 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 		}
 		// Faults are drawn once every option is applied, so that Inject wins
 		// whatever the order of the options.
-		s.faults = append(s.faults, func(s *setup) error {
+		s.late = append(s.late, func(s *setup) error {
 			rng := rand.New(rand.NewPCG(seed, 0x5eed_f00d))
 			for _, id := range candidates {
 				// Draw for every candidate, even one that keeps its own fault,

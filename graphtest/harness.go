@@ -49,7 +49,7 @@ type Option func(*setup) error
 // setup is the harness being built, as options see it.
 type setup struct {
 	h      *Harness
-	faults []func(*setup) error // applied after the stubs, which they wrap
+	late   []func(*setup) error // replays and drawn faults: applied after the other options
 }
 
 // Harness runs one graph in one test with stubbed nodes. Build it with [New];
@@ -90,7 +90,7 @@ func New(t testing.TB, g *graph.Graph, opts ...Option) *Harness {
 			errs = append(errs, err)
 		}
 	}
-	for _, f := range s.faults {
+	for _, f := range s.late {
 		if err := f(s); err != nil {
 			errs = append(errs, err)
 		}

@@ -134,8 +134,11 @@ func ReadRecording(path string) (*Recording, error) {
 //
 // A recording that does not fit the graph — a node the graph lacks, a node
 // the recording lacks, another kind or type — fails the harness with every
-// mismatch listed, each matching ErrRecordingMismatch. Other stubs given to
-// the harness must not name the same nodes.
+// mismatch listed, each matching ErrRecordingMismatch.
+//
+// Stubs, [Allow] and [Forbid] given to the same harness take precedence over
+// the recording: replay a production run and change one answer to see what
+// the decision would have been.
 func Replay(rec *Recording) Option {
 	return func(s *setup) error {
 		if rec == nil {
@@ -145,12 +148,19 @@ func Replay(rec *Recording) Option {
 		if err != nil {
 			return fmt.Errorf("Replay: %w", err)
 		}
-		for _, st := range stubs {
-			if err := s.h.stubs[st.id].set(st.b); err != nil {
-				return fmt.Errorf("Replay: %w", err)
-			}
-		}
 		s.h.inputs = inputs
+		// The recording fills in what the test's own stubs leave, whatever
+		// the order of the options.
+		s.late = append(s.late, func(s *setup) error {
+			for _, rs := range stubs {
+				if st := s.h.stubs[rs.id]; st.policy == unset {
+					if err := st.set(rs.b); err != nil {
+						return fmt.Errorf("Replay: %w", err)
+					}
+				}
+			}
+			return nil
+		})
 		return nil
 	}
 }

@@ -219,3 +219,20 @@ func TestRecordRejectsUnencodableValues(t *testing.T) {
 		t.Errorf("Record of a channel value: %v, want an error naming the node", err)
 	}
 }
+
+func TestReplayWithAChangedAnswer(t *testing.T) {
+	a := newAuthGraph(t)
+	_, path := recordRun(t, a, nil)
+	rec, err := graphtest.ReadRecording(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The recorded run was a review; what if the model had said 0.1?
+	h := graphtest.New(t, a.g, graphtest.Stub(a.model, 0.1), graphtest.Replay(rec))
+	run := h.Run(context.Background(), h.Inputs(), a.decision)
+	graphtest.ExpectValue(run, a.decision, "approve")
+	if n := h.Calls(a.model); n != 1 {
+		t.Errorf("the test's model stub ran %d times, want 1", n)
+	}
+	graphtest.ExpectValue(run, a.account, Account{ID: "a9", Limit: 800, Country: "DE"})
+}
