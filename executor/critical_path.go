@@ -15,10 +15,13 @@ type PathStep struct {
 	// Start and End are offsets from the run's start.
 	Start, End time.Duration
 	// Wait is the time between the end of the previous step (the run's start
-	// for the first step) and this node's start: scheduling overhead, or time
-	// spent waiting for a dependency that is not on the path.
+	// for the first step) and this node's start: scheduling overhead, or the
+	// time before a lazy branch was chosen.
 	Wait time.Duration
-	// Work is End - Start: the node's own time.
+	// Work is the node's time on the path: from its start, or from the end of
+	// the previous step if that came later, to its end. A conditional that
+	// waited for its branch adds only what came after the branch ended, so
+	// the Wait and Work of all steps add up to the last step's End.
 	Work time.Duration
 }
 
@@ -90,7 +93,7 @@ func criticalPath(n int,
 	for cur := last; cur >= 0 && !seen[cur]; {
 		seen[cur] = true
 		name, _, start, end, _ := node(cur)
-		path = append(path, PathStep{Node: name, ID: graph.NodeID(cur), Start: start, End: end, Work: end - start})
+		path = append(path, PathStep{Node: name, ID: graph.NodeID(cur), Start: start, End: end})
 		next := -1
 		deps(cur, func(d int) {
 			if _, _, _, _, oc := node(d); oc != Skipped && (next < 0 || later(d, next)) {
@@ -103,7 +106,8 @@ func criticalPath(n int,
 	var prevEnd time.Duration
 	for i := range path {
 		path[i].Wait = max(path[i].Start-prevEnd, 0)
-		prevEnd = path[i].End
+		path[i].Work = max(path[i].End-max(path[i].Start, prevEnd), 0)
+		prevEnd = max(prevEnd, path[i].End)
 	}
 	return path
 }

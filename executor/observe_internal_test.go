@@ -47,3 +47,29 @@ func TestObserverHooksDoNotAllocateWhenOff(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkObserverHooksOff measures what the hooks add to every run when
+// no SDK is installed: go test ./executor -run '^$' -bench ObserverHooksOff
+func BenchmarkObserverHooksOff(b *testing.B) {
+	bld := graph.NewBuilder()
+	v := nodes.Value(bld, "v", 1)
+	g, err := bld.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := New(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := e.Run(context.Background(), nil, v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Release()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		runCtx, span := e.obs.startRun(ctx)
+		e.obs.endRun(runCtx, span, res, nil)
+	}
+}

@@ -115,12 +115,21 @@ func TestCriticalPathFollowsTheLastDependency(t *testing.T) {
 	if want := []string{"x", "slow", "sum", "then", "pick"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("critical path %v, want %v", names, want)
 	}
-	var prevEnd time.Duration
+	var prevEnd, total time.Duration
 	for _, p := range path {
-		if p.Work != p.End-p.Start || p.Wait != max(p.Start-prevEnd, 0) || p.Work < 0 {
+		if p.Work != p.End-max(p.Start, prevEnd) || p.Wait != max(p.Start-prevEnd, 0) || p.Work < 0 {
 			t.Errorf("step %+v: work or wait inconsistent with its times (previous end %v)", p, prevEnd)
 		}
 		prevEnd = p.End
+		total += p.Wait + p.Work
+	}
+	if total != res.Duration() {
+		t.Errorf("waits and work of the path add up to %v, the run took %v", total, res.Duration())
+	}
+	// pick started when its condition was known, then waited for its branch:
+	// its work on the path is only what came after the branch ended.
+	if last := path[len(path)-1]; last.Start > path[len(path)-2].Start || last.Work > last.End-path[len(path)-2].End {
+		t.Errorf("pick %+v: want it started before its branch and working only after it", last)
 	}
 	if path[1].Work < slowFor {
 		t.Errorf("slow worked %v, less than its %v sleep", path[1].Work, slowFor)

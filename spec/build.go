@@ -1,0 +1,480 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+)
+
+// Meta keys that the spec sets on the nodes it builds, so that Write can
+// give a graph back in the same format.
+const (
+	metaAt       = "spec.at"       // file:line:col of the node
+	metaType     = "spec.type"     // declared spec type
+	metaHTTP     = "spec.http"     // JSON request of an http node or each element
+	metaUpstream = "spec.upstream" // JSON upstream declaration of an http node
+	metaPolicies = "spec.policies" // JSON node-level retry, breaker, hedge
+	metaExpr     = "spec.expr"     // source of an expr node
+	metaGo       = "spec.go"       // fetch or compute, for a go node or a Go each element
+)
+
+// builder turns declarations into graph descriptors.
+type builder struct {
+	f       *specFile
+	c       *config
+	errs    ErrorList
+	decls   map[string]*nodeDecl
+	inputs  map[string]*inputDecl
+	ups     map[string]*upstreamDecl
+	callers map[string]caller
+	types   map[string]Type         // spec type of every input and node
+	goTypes map[string]reflect.Type // Go type of every value at run time
+	state   map[string]int8         // type resolution: 1 visiting, 2 done
+	unbound []string
+}
+
+func (b *builder) failAt(at pos, node, format string, args ...any) *Error {
+	e := &Error{File: b.f.name, Line: at.line, Col: at.col, Node: node, Msg: fmt.Sprintf(format, args...)}
+	b.errs = append(b.errs, e)
+	return e
+}
+
+func build(f *specFile, c *config) (*Spec, ErrorList) {
+	b := &builder{
+		f: f, c: c,
+		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
+		callers: map[string]caller{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
+	}
+	for _, in := range f.inputs {
+		b.inputs[in.name] = in
+		b.types[in.name] = in.typ
+		b.goTypes[in.name] = in.typ.GoType()
+	}
+	for _, n := range f.nodes {
+		if _, dup := b.inputs[n.name]; dup {
+			b.failAt(n.at, n.name, "a node has the name of an input")
+			continue
+		}
+		b.decls[n.name] = n
+	}
+	b.upstreams()
+	for name, fn := range c.funcs {
+		if d, ok := b.decls[name]; !ok || (d.kind != "go" && !d.goElem) {
+			b.errs = append(b.errs, &Error{File: f.name, Node: name, Msg: fmt.Sprintf("Bind(%q): the spec has no go node of that name", name)})
+		} else if fn == nil {
+			b.failAt(d.at, name, "Bind(%q) with a nil function", name)
+		}
+	}
+	for _, n := range f.nodes {
+		b.resolveType(n)
+	}
+	b.refineBound()
+	descs := make([]graph.Node, 0, len(f.inputs)+len(f.nodes))
+	for _, in := range f.inputs {
+		descs = append(descs, graph.Node{
+			Name: in.name, Kind: graph.KindInput, Type: in.typ.GoType(), Description: in.description,
+			Meta: map[string]string{metaAt: b.where(in.at), metaType: in.typ.String()},
+		})
+	}
+	for _, n := range f.nodes {
+		if b.decls[n.name] != n {
+			continue
+		}
+		if d, ok := b.node(n); ok {
+			descs = append(descs, d)
+		}
+	}
+	targets := b.targets(descs)
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	g, err := graph.New(descs)
+	if err != nil {
+		b.graphErrors(err)
+		return nil, b.errs
+	}
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound}, nil
+}
+
+func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
+
+// posOf returns where the node or input called name is declared.
+func (b *builder) posOf(name string) pos {
+	if d, ok := b.decls[name]; ok {
+		return d.at
+	}
+	if in, ok := b.inputs[name]; ok {
+		return in.at
+	}
+	return pos{}
+}
+
+// graphErrors reports what graph.New found, at the nodes concerned.
+func (b *builder) graphErrors(err error) {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var cycle *graph.CycleError
+		var invalid *graph.InvalidNodeError
+		var unknown *graph.UnknownDependencyError
+		var dup *graph.DuplicateNodeError
+		node := ""
+		switch {
+		case errors.As(e, &cycle):
+			node = cycle.Path[0]
+		case errors.As(e, &invalid):
+			node = invalid.Node
+		case errors.As(e, &unknown):
+			node = unknown.Node
+		case errors.As(e, &dup):
+			node = dup.Name
+		}
+		at := b.posOf(node)
+		b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: node, Err: e})
+	}
+}
+
+func (b *builder) upstreams() {
+	for _, u := range b.f.upstreams {
+		b.ups[u.Name] = u
+	}
+	for name := range b.c.upstreamURLs {
+		if _, ok := b.ups[name]; !ok {
+			b.errs = append(b.errs, &Error{File: b.f.name, Node: name, Msg: fmt.Sprintf("no upstream %q to set the URL of (the spec has %s)", name, b.upstreamNames())})
+		}
+	}
+}
+
+func (b *builder) upstreamNames() string {
+	var names []string
+	for _, u := range b.f.upstreams {
+		names = append(names, u.Name)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return fmt.Sprint(names)
+}
+
+// caller returns the client of upstream u with the node's policies applied
+// over the upstream's, building it once per distinct combination.
+func (b *builder) caller(n *nodeDecl, u *upstreamDecl) (caller, bool) {
+	p := u.policies
+	own := n.Breaker != nil || n.Hedge != nil
+	if n.Breaker != nil {
+		p.Breaker = n.Breaker
+	}
+	if n.Hedge != nil {
+		p.Hedge = n.Hedge
+	}
+	key := u.Name
+	if own {
+		key += "/" + n.name // a node's own breaker is its own
+	}
+	if c, ok := b.callers[key]; ok {
+		return c, true
+	}
+	raw, overridden := b.c.upstreamURLs[u.Name]
+	if !overridden {
+		var err error
+		if raw, err = expand(u.URL, b.c.getenv); err != nil {
+			b.failAt(u.at, u.Name, "url: %v", err)
+			return nil, false
+		}
+	}
+	base, err := baseURL(raw)
+	if err != nil {
+		b.failAt(u.at, u.Name, "url: %v", err)
+		return nil, false
+	}
+	c := newNetCaller(u.Name, base, b.c.client, p)
+	b.callers[key] = c
+	return c, true
+}
+
+// resolveType fixes the spec type of node n, from its declaration or, for
+// if and switch without one, from its branches.
+func (b *builder) resolveType(n *nodeDecl) Type {
+	if t, done := b.types[n.name]; done && b.state[n.name] == 2 {
+		return t
+	}
+	if b.state[n.name] == 1 { // a cycle, reported by graph.New
+		return TypeAny
+	}
+	b.state[n.name] = 1
+	t := TypeAny
+	switch {
+	case n.typSet:
+		t = n.typ
+	case n.kind == "http":
+		t = TypeObject
+	case n.kind == "value":
+		t = inferType(n.value)
+	case n.kind == "and" || n.kind == "or":
+		t = TypeBool
+	case n.kind == "each":
+		t = TypeList
+	case n.kind == "if" || n.kind == "switch":
+		branches := []string{n.then, n.otherwise}
+		if n.kind == "switch" {
+			branches = branches[:0]
+			for _, c := range n.cases {
+				branches = append(branches, c.node)
+			}
+			if n.dflt != "" {
+				branches = append(branches, n.dflt)
+			}
+		}
+		first := ""
+		for _, br := range branches {
+			bt, ok := b.typeOfName(br)
+			if !ok || bt == TypeAny {
+				continue
+			}
+			if first == "" {
+				first, t = br, bt
+			} else if bt != t {
+				b.failAt(n.at, n.name, "branches %s (%s) and %s (%s) have different types; declare the node's type (any to allow both)", first, t, br, bt)
+				break
+			}
+		}
+	}
+	b.types[n.name] = t
+	b.goTypes[n.name] = t.GoType()
+	b.state[n.name] = 2
+	return t
+}
+
+func (b *builder) typeOfName(name string) (Type, bool) {
+	if in, ok := b.inputs[name]; ok {
+		return in.typ, true
+	}
+	if d, ok := b.decls[name]; ok {
+		return b.resolveType(d), true
+	}
+	return TypeAny, false
+}
+
+func inferType(v any) Type {
+	switch v.(type) {
+	case string:
+		return TypeString
+	case int:
+		return TypeInt
+	case float64:
+		return TypeFloat
+	case bool:
+		return TypeBool
+	case map[string]any:
+		return TypeObject
+	case []any:
+		return TypeList
+	}
+	return TypeAny
+}
+
+// targets returns the declared targets, checked, or the nodes no other node uses.
+func (b *builder) targets(descs []graph.Node) []string {
+	if len(b.f.targets) > 0 {
+		for i, t := range b.f.targets {
+			if _, ok := b.types[t]; !ok {
+				b.failAt(b.f.targetsAt[i], t, "target %q is not a node of the spec", t)
+			}
+		}
+		return slices.Clone(b.f.targets)
+	}
+	used := map[string]bool{}
+	for _, d := range descs {
+		for _, dep := range slices.Concat(d.Deps, d.Lazy) {
+			used[dep] = true
+		}
+	}
+	var out []string
+	for _, d := range descs {
+		if d.Kind != graph.KindInput && !used[d.Name] {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// checkRef reports a reference to a name that is neither a node nor an input.
+func (b *builder) checkRef(n *nodeDecl, ref string) bool {
+	if _, ok := b.types[ref]; ok {
+		return true
+	}
+	at, ok := n.refs[ref]
+	if !ok {
+		at = n.at
+	}
+	b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: n.name,
+		Msg: fmt.Sprintf("unknown dependency %q: no node or input has that name", ref),
+		Err: &graph.UnknownDependencyError{Node: n.name, Dependency: ref}})
+	return false
+}
+
+// checkFlow reports a dependency whose type does not fit where it is used.
+func (b *builder) checkFlow(n *nodeDecl, ref string, want Type, role string) {
+	got, ok := b.typeOfName(ref)
+	if ok && !want.accepts(got) {
+		at := n.refs[ref]
+		b.failAt(at, n.name, "%s %q is a %s, want a %s", role, ref, got, want)
+	}
+}
+
+// node builds the descriptor of n.
+func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
+	t := b.types[n.name]
+	d := graph.Node{
+		Name: n.name, Type: t.GoType(), Timeout: n.timeout, Description: n.description,
+		Meta: map[string]string{metaAt: b.where(n.at), metaType: t.String()},
+	}
+	before := len(b.errs)
+	refsOK := true
+	for ref := range n.refs {
+		if n.kind == "each" && ref == "item" {
+			continue
+		}
+		refsOK = b.checkRef(n, ref) && refsOK
+	}
+	if !refsOK {
+		return d, false
+	}
+	switch n.kind {
+	case "value":
+		d.Kind = graph.KindValue
+		v, err := t.Convert(n.value)
+		if err != nil {
+			b.failAt(n.at, n.name, "value: %v", err)
+		}
+		d.Value = v
+	case "http":
+		b.httpNode(n, &d)
+	case "expr":
+		b.exprNode(n, &d)
+	case "if":
+		d.Kind = graph.KindIf
+		d.Deps, d.Lazy = []string{n.cond}, []string{n.then, n.otherwise}
+		b.checkFlow(n, n.cond, TypeBool, "condition")
+		b.checkFlow(n, n.then, t, "branch")
+		b.checkFlow(n, n.otherwise, t, "branch")
+		d.Choose = func(args []any) (int, error) {
+			c, ok := args[0].(bool)
+			if !ok {
+				return -1, fmt.Errorf("condition %q is %s, not a bool", n.cond, describe(args[0]))
+			}
+			if c {
+				return 0, nil
+			}
+			return 1, nil
+		}
+	case "switch":
+		b.switchNode(n, &d, t)
+	case "and", "or":
+		d.Kind = graph.KindAnd
+		if n.kind == "or" {
+			d.Kind = graph.KindOr
+		}
+		d.Lazy = slices.Clone(n.operands)
+		for _, op := range n.operands {
+			b.checkFlow(n, op, TypeBool, "operand")
+		}
+		if t != TypeBool {
+			b.failAt(n.typAt, n.name, "an %s node is a bool, not a %s", n.kind, t)
+		}
+	case "each":
+		b.eachNode(n, &d)
+	case "go":
+		b.goNode(n, &d)
+	}
+	if n.hasFallback {
+		v, err := t.Convert(n.fallback)
+		if err != nil {
+			b.failAt(n.fallbackAt, n.name, "fallback: %v", err)
+		} else {
+			d.FallbackValue = v
+			d.Fallback = func(error) (any, error) { return v, nil }
+		}
+	}
+	return d, len(b.errs) == before
+}
+
+func (b *builder) retry(n *nodeDecl, up *retryPolicy) graph.RetryPolicy {
+	r := n.Retry
+	if r == nil {
+		r = up
+	}
+	if r == nil {
+		return graph.RetryPolicy{}
+	}
+	return graph.RetryPolicy{Attempts: r.Attempts, Backoff: time.Duration(r.Backoff), Retryable: retryable}
+}
+
+func (b *builder) setPolicies(n *nodeDecl, d *graph.Node) {
+	if n.Retry != nil || n.Breaker != nil || n.Hedge != nil {
+		js, _ := json.Marshal(n.policies)
+		d.Meta[metaPolicies] = string(js)
+	}
+}
+
+func (b *builder) switchNode(n *nodeDecl, d *graph.Node, t Type) {
+	d.Kind = graph.KindSwitch
+	d.Deps = []string{n.key}
+	keyType, _ := b.typeOfName(n.key)
+	if keyType != TypeAny && keyType != TypeString && keyType != TypeInt && keyType != TypeBool {
+		b.failAt(n.refs[n.key], n.name, "switch key %q is a %s; want a string, int or bool", n.key, keyType)
+		return
+	}
+	index := map[any]int{}
+	for i, c := range n.cases {
+		k, err := caseKey(keyType, c.key)
+		if err != nil {
+			b.failAt(c.at, n.name, "case %q: %v", c.key, err)
+			continue
+		}
+		if _, dup := index[k]; dup {
+			b.failAt(c.at, n.name, "case %v appears twice", k)
+		}
+		index[k] = i
+		d.Lazy = append(d.Lazy, c.node)
+		d.Cases = append(d.Cases, k)
+		b.checkFlow(n, c.node, t, "branch")
+	}
+	if n.dflt != "" {
+		d.Lazy = append(d.Lazy, n.dflt)
+		b.checkFlow(n, n.dflt, t, "branch")
+	}
+	cases, hasDefault, name := len(n.cases), n.dflt != "", n.key
+	d.Choose = func(args []any) (int, error) {
+		k := args[0]
+		if keyType == TypeAny {
+			k = text(k)
+		} else if conv, err := keyType.Convert(k); err == nil {
+			k = conv
+		}
+		if i, ok := index[k]; ok {
+			return i, nil
+		}
+		if hasDefault {
+			return cases, nil
+		}
+		return -1, fmt.Errorf("no case for %s = %v and no default", name, args[0])
+	}
+}
+
+// caseKey converts a case as written to the type of the switch key.
+func caseKey(t Type, s string) (any, error) {
+	if t == TypeAny {
+		return s, nil
+	}
+	return t.ParseValue(s)
+}

@@ -1,0 +1,150 @@
+package spec
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+
+	"github.com/featgraph/featgraph/graph"
+)
+
+// Spec is a loaded spec: its runnable graph and what the file declares
+// around it.
+type Spec struct {
+	file    *specFile
+	graph   *graph.Graph
+	targets []string
+	unbound []string
+}
+
+// Input is an input a spec declares.
+type Input struct {
+	Name        string
+	Type        Type
+	Description string
+}
+
+// Option configures Load and Parse.
+type Option func(*config)
+
+type config struct {
+	getenv       func(string) string
+	funcs        map[string]any
+	upstreamURLs map[string]string
+	client       *http.Client
+	allowUnbound bool
+}
+
+// Bind supplies the Go code of the go node called name (or of the element
+// fetch of the each node called name). fn must be a function whose
+// parameters are the node's dependencies in order, preceded by a
+// context.Context for a fetch, and that returns the node's value and an
+// error:
+//
+//	go: fetch, deps: [account, amount], type: float  ->  func(context.Context, map[string]any, float64) (float64, error)
+//	go: compute, deps: [score], type: string          ->  func(float64) (string, error)
+//	each: ids, go: fetch                              ->  func(context.Context, E) (U, error)
+//
+// A dependency or result declared as any accepts any Go type; its value is
+// checked when the node runs. Load reports a function of the wrong shape
+// with the node's position.
+func Bind(name string, fn any) Option {
+	return func(c *config) {
+		if c.funcs == nil {
+			c.funcs = map[string]any{}
+		}
+		c.funcs[name] = fn
+	}
+}
+
+// Getenv sets how ${VAR} in upstream URLs is read; the default is os.Getenv.
+func Getenv(fn func(string) string) Option {
+	return func(c *config) { c.getenv = fn }
+}
+
+// UpstreamURL replaces the base URL of the upstream called name. Load fails
+// when the spec has no such upstream.
+func UpstreamURL(name, url string) Option {
+	return func(c *config) {
+		if c.upstreamURLs == nil {
+			c.upstreamURLs = map[string]string{}
+		}
+		c.upstreamURLs[name] = url
+	}
+}
+
+// HTTPClient sets the client http nodes send their requests with; the
+// default is a client without timeout of its own (nodes have theirs).
+func HTTPClient(client *http.Client) Option {
+	return func(c *config) { c.client = client }
+}
+
+// AllowUnbound lets go nodes without a Bind load: their body fails with
+// [ErrUnbound] when it runs. For tools that check or draw a spec without
+// its Go code, such as featgraph validate and dot.
+func AllowUnbound() Option {
+	return func(c *config) { c.allowUnbound = true }
+}
+
+// Load reads and builds the spec in the file at path. The error is an
+// [ErrorList] of every problem found, each with its file:line:col.
+func Load(path string, opts ...Option) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	return Parse(path, data, opts...)
+}
+
+// Parse builds a spec from data; name is the file name used in errors.
+func Parse(name string, data []byte, opts ...Option) (*Spec, error) {
+	c := config{getenv: os.Getenv, client: &http.Client{}}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&c)
+		}
+	}
+	f, errs := parseFile(name, data)
+	if f == nil {
+		return nil, errs.err()
+	}
+	s, buildErrs := build(f, &c)
+	errs = append(errs, buildErrs...)
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Col - b.Col
+		})
+		return nil, errs
+	}
+	return s, nil
+}
+
+// Graph returns the runnable graph.
+func (s *Spec) Graph() *graph.Graph { return s.graph }
+
+// File returns the file name the spec was loaded from.
+func (s *Spec) File() string { return s.file.name }
+
+// Description returns the spec's description.
+func (s *Spec) Description() string { return s.file.description }
+
+// Targets returns the names of the nodes a run computes: the spec's
+// targets, or, when it declares none, every node that no other node uses.
+func (s *Spec) Targets() []string { return slices.Clone(s.targets) }
+
+// Inputs returns the declared inputs, in file order.
+func (s *Spec) Inputs() []Input {
+	out := make([]Input, len(s.file.inputs))
+	for i, in := range s.file.inputs {
+		out[i] = Input{Name: in.name, Type: in.typ, Description: in.description}
+	}
+	return out
+}
+
+// Unbound returns the go nodes that were loaded without Go code (see
+// [AllowUnbound]).
+func (s *Spec) Unbound() []string { return slices.Clone(s.unbound) }
