@@ -543,6 +543,11 @@ func (w *worker) reconsider(n graph.NodeID) {
 	node := s.g.Node(n)
 	lazy := s.g.Lazy(n)
 	if node.Kind == graph.KindIf || node.Kind == graph.KindSwitch {
+		if s.ns[n].chosen < 0 {
+			// Still choosing (its Choose runs with s.mu released); a branch
+			// that ended meanwhile is looked at once the choice is made.
+			return
+		}
 		branch := lazy[s.ns[n].chosen]
 		switch {
 		case s.ns[branch].status != done:
