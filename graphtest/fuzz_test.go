@@ -160,8 +160,8 @@ type fuzzGraph struct {
 }
 
 const (
-	shortTimeout = 5 * time.Millisecond  // for hung and slow nodes only
-	longTimeout  = 30 * time.Second      // never reached
+	shortTimeout = 5 * time.Millisecond   // for hung and slow nodes only
+	longTimeout  = 30 * time.Second       // never reached
 	maxDelay     = 500 * time.Microsecond // far below every timeout that can fire
 	runDeadline  = 250 * time.Millisecond // deadline mode
 	guardTimeout = 20 * time.Second       // normal mode: only a hung executor reaches it

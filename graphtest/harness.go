@@ -48,8 +48,8 @@ type Option func(*setup) error
 
 // setup is the harness being built, as options see it.
 type setup struct {
-	h      *Harness
-	late   []func(*setup) error // replays and drawn faults: applied after the other options
+	h    *Harness
+	late []func(*setup) error // replays and drawn faults: applied after the other options
 }
 
 // Harness runs one graph in one test with stubbed nodes. Build it with [New];

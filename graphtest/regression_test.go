@@ -2,6 +2,7 @@ package graphtest_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -67,5 +68,34 @@ func TestOperandNeededByALaterBranchIsNotCanceled(t *testing.T) {
 		run := h.Run(context.Background(), nil, both)
 		graphtest.ExpectValue(run, both, true)
 		run.ExpectOK(shared, branch)
+	}
+}
+
+// Found by FuzzExecutor (EXECUTOR_BUGS.md, bug 3): a branch of an If that
+// ended while the If was still choosing (its Choose runs without the run's
+// lock) made the executor read the branch at index -1 and crash the
+// process.
+func TestBranchEndingWhileTheIfChooses(t *testing.T) {
+	quick := func(context.Context, []any) (any, error) { return 1, nil }
+	g, err := graph.New([]graph.Node{
+		{Name: "cond", Kind: graph.KindValue, Value: true, Type: reflect.TypeFor[bool]()},
+		{Name: "branch", Kind: graph.KindFetch, Fetch: quick, Type: reflect.TypeFor[int]()},
+		{Name: "other", Kind: graph.KindValue, Value: 2, Type: reflect.TypeFor[int]()},
+		{Name: "if", Kind: graph.KindIf, Deps: []string{"cond"}, Lazy: []string{"branch", "other"}, Type: reflect.TypeFor[int](),
+			Choose: func(args []any) (int, error) {
+				time.Sleep(20 * time.Millisecond) // the branch, a target too, ends meanwhile
+				return 0, nil
+			}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifNode, _ := graph.Lookup[int](g, "if")
+	branch, _ := graph.Lookup[int](g, "branch")
+	h := graphtest.New(t, g, graphtest.Allow(branch), graphtest.RunTimeout(10*time.Second))
+	for range 3 {
+		run := h.Run(context.Background(), nil, ifNode, branch) // in this order, branch starts as the If chooses
+		graphtest.ExpectValue(run, ifNode, 1)
+		run.ExpectBranch(ifNode, branch)
 	}
 }
