@@ -1,8 +1,8 @@
 package spec
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
