@@ -327,7 +327,7 @@ func (b *builder) checkFlow(n *nodeDecl, ref string, want Type, role string) {
 	got, ok := b.typeOfName(ref)
 	if ok && !want.accepts(got) {
 		at := n.refs[ref]
-		b.failAt(at, n.name, "%s %q is a %s, want a %s", role, ref, got, want)
+		b.failAt(at, n.name, "%s %q is %s, want %s", role, ref, got.a(), want.a())
 	}
 }
 
@@ -389,7 +389,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 			b.checkFlow(n, op, TypeBool, "operand")
 		}
 		if t != TypeBool {
-			b.failAt(n.typAt, n.name, "an %s node is a bool, not a %s", n.kind, t)
+			b.failAt(n.typAt, n.name, "an %s node is a bool, not %s", n.kind, t.a())
 		}
 	case "each":
 		b.eachNode(n, &d)
@@ -431,7 +431,7 @@ func (b *builder) switchNode(n *nodeDecl, d *graph.Node, t Type) {
 	d.Deps = []string{n.key}
 	keyType, _ := b.typeOfName(n.key)
 	if keyType != TypeAny && keyType != TypeString && keyType != TypeInt && keyType != TypeBool {
-		b.failAt(n.refs[n.key], n.name, "switch key %q is a %s; want a string, int or bool", n.key, keyType)
+		b.failAt(n.refs[n.key], n.name, "switch key %q is %s; want a string, int or bool", n.key, keyType.a())
 		return
 	}
 	index := map[any]int{}

@@ -216,7 +216,7 @@ func TestRunWrongAnswerType(t *testing.T) {
 	defer srv.Close()
 	res := run(t, oneNode(t, srv.URL, "    type: int\n"))
 	n := outcome(t, res, "a")
-	if n.Outcome != executor.Error || !strings.Contains(n.Cause.Error(), `string "text" is not a int`) {
+	if n.Outcome != executor.Error || !strings.Contains(n.Cause.Error(), `string "text" is not an int`) {
 		t.Errorf("outcome %v, cause %v", n.Outcome, n.Cause)
 	}
 }
