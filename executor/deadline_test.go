@@ -163,3 +163,35 @@ func TestRetryStopsAtTheDeadline(t *testing.T) {
 		t.Errorf("permanent error retried: %d attempts", n.Attempts)
 	}
 }
+
+func TestABodyReturningItsContextErrorTimesOut(t *testing.T) {
+	b := graph.NewBuilder()
+	polite := nodes.Fetch0(b, "polite", func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}, nodes.Timeout(10*time.Millisecond))
+	g := mustBuild(t, b)
+	for range 20 { // the body and the timeout watcher race; either way it is a timeout
+		res, err := executor.Run(context.Background(), g, nil, polite)
+		var te *executor.TimeoutError
+		if n := res.Node(polite); n.Outcome != executor.Timeout || !errors.As(n.Cause, &te) || te.RunDeadline {
+			t.Fatalf("outcome %v, cause %v; want a node timeout", n.Outcome, n.Cause)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Run error = %v", err)
+		}
+	}
+}
+
+func TestNodesThatNeverStartedHaveNoDuration(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", hungFetch(release, 1))
+	after := nodes.Compute1(b, "after", hung, func(v int) (int, error) { return v, nil })
+	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(20*time.Millisecond))
+	res, _ := ex.Run(context.Background(), nil, after)
+	if n := res.Node(after); n.Outcome != executor.Canceled || n.Duration() != 0 || n.Start == 0 {
+		t.Errorf("after: %v from %v to %v; want canceled with no duration, at the run's end", n.Outcome, n.Start, n.End)
+	}
+}

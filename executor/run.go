@@ -300,7 +300,7 @@ func (s *run) work(n graph.NodeID) {
 	growStack(int(n))
 	w := worker{s: s, mayBlock: true}
 	for n >= 0 {
-		v, err, attempts, ctxCause := s.call(n)
+		v, attempts, ctxCause, err := s.call(n)
 		w.tick()
 		s.mu.Lock()
 		if !s.ended && s.ns[n].status == running {
@@ -378,7 +378,7 @@ func (s *run) timeoutError(n graph.NodeID, now time.Duration, cause error) error
 // Its frame and runBody's are all that sits between a node's goroutine and
 // the body, so both stay small: a body that fits the goroutine's initial
 // stack never pays for growing it.
-func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause error) {
+func (s *run) call(n graph.NodeID) (v any, attempts int32, ctxCause, err error) {
 	l := &s.live[n]
 	for {
 		attempts++
@@ -396,7 +396,7 @@ func (s *run) call(n graph.NodeID) (v any, err error, attempts int32, ctxCause e
 	if l.cancel != nil {
 		l.cancel()
 	}
-	return v, err, attempts, ctxCause
+	return v, attempts, ctxCause, err
 }
 
 // runBody calls the body of blocking node n once, turning a panic into a
@@ -494,7 +494,13 @@ func (w *worker) settleBody(n graph.NodeID, v any, err error) {
 // s.mu held.
 func (w *worker) settle(n graph.NodeID, v any, cause error, oc Outcome) {
 	s := w.s
-	if s.ended || s.ns[n].status == done {
+	switch s.ns[n].status {
+	case done:
+		return
+	case waiting: // settled before it started (an operand no longer needed)
+		s.ns[n].startAt = w.now
+	}
+	if s.ended {
 		return
 	}
 	if oc == Error || oc == Timeout {
@@ -609,7 +615,11 @@ func (w *worker) endRun() {
 	s := w.s
 	s.ended, s.end = true, w.now
 	for n := range s.ns {
-		if st := s.ns[n].status; st == waiting || st == running {
+		switch s.ns[n].status {
+		case waiting: // never started: no time of its own
+			s.ns[n].startAt = w.now
+			fallthrough
+		case running:
 			s.ns[n].status, s.ns[n].outcome, s.ns[n].cause, s.ns[n].endAt = done, Canceled, ErrNotNeeded, w.now
 		}
 	}
@@ -635,6 +645,9 @@ func (s *run) abort(err error) {
 			s.ns[n].outcome, s.ns[n].cause = Canceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), err)
 		default:
 			continue
+		}
+		if st == waiting {
+			s.ns[n].startAt = now
 		}
 		s.ns[n].status, s.ns[n].endAt = done, now
 	}

@@ -18,8 +18,7 @@
 // deterministic data derived from a hash of it, after a configurable
 // latency, with injectable faults. Their methods have the shape
 // func(ctx, id) (T, error) and respect ctx, so they can be served over HTTP
-// ([Services.Endpoints] lists them in one shape) or replaced one by one in
-// [Upstreams].
+// ([Services.Handler]) or replaced one by one in [Upstreams].
 //
 // The decision logic ([CheckPolicy], [ExtractFeatures], [Afford], [Decide])
 // is pure and can be tested without running the graph.

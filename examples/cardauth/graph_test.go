@@ -184,7 +184,8 @@ func TestModelFallbackWhenModelTimesOut(t *testing.T) {
 		t.Errorf("decision %v, want a review on the fallback score", d)
 	}
 	m := res.Node(ca.ModelScore)
-	if m.Outcome != executor.Fallback || !errors.Is(m.Cause, context.DeadlineExceeded) {
+	var te *executor.TimeoutError
+	if m.Outcome != executor.Fallback || !errors.As(m.Cause, &te) {
 		t.Errorf("model_score ended %v (%v), want fallback after a timeout", m.Outcome, m.Cause)
 	}
 }

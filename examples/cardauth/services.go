@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// The names of the simulated services, as in [Call].Service.
+// ServiceNames are the names of the simulated services, as in [Call].Service.
 var ServiceNames = []string{
 	"transactions", "cards", "accounts", "customers", "kyc", "merchants",
 	"disputes", "devices", "geo", "velocity", "blocklists", "model",

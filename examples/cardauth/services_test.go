@@ -124,32 +124,3 @@ func TestServicesOptionsRejectBadValues(t *testing.T) {
 		}
 	}
 }
-
-// TestEndpointsNameTheirCalls checks that every endpoint is listed under the
-// service and method its call reports, so that a server built on them and
-// faults keyed by Call agree.
-func TestEndpointsNameTheirCalls(t *testing.T) {
-	var last cardauth.Call
-	svc := newServices(t, cardauth.WithFault(func(c cardauth.Call) error {
-		last = c // the calls below are sequential
-		return nil
-	}))
-	seen := map[string]bool{}
-	for _, ep := range svc.Endpoints() {
-		name := ep.Service + "." + ep.Method
-		if seen[name] {
-			t.Errorf("endpoint %s listed twice", name)
-		}
-		seen[name] = true
-		v, err := ep.Fetch(context.Background(), "k1")
-		if err != nil || v == nil {
-			t.Errorf("%s: %v, %v", name, v, err)
-		}
-		if want := (cardauth.Call{Service: ep.Service, Method: ep.Method, Key: "k1"}); last != want {
-			t.Errorf("endpoint %s made the call %+v", name, last)
-		}
-	}
-	if len(seen) != 30 {
-		t.Errorf("%d endpoints, want 30 (every keyed method)", len(seen))
-	}
-}

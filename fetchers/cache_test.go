@@ -1,0 +1,165 @@
+package fetchers_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/fetchers"
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
+)
+
+func TestCacheMakesOneCallForTwoNodes(t *testing.T) {
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		f.sleep(r, 20*time.Millisecond) // long enough for both nodes to ask
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f)
+	b := graph.NewBuilder()
+	id := nodes.Input[string](b, "card")
+	get := func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil }
+	full := fetchers.JSON1[string, account](b, "account", u, id, get)
+	limit := fetchers.JSON1[string, struct {
+		Limit int `json:"limit"`
+	}](b, "limit", u, id, get)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(ctx context.Context) {
+		res, err := executor.Run(ctx, g, []executor.Input{executor.Bind(id, "a1")}, full, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Release()
+		a, _ := executor.Get(res, full)
+		l, _ := executor.Get(res, limit)
+		if a.Limit != 500 || l.Limit != 500 {
+			t.Errorf("values %+v, %+v", a, l)
+		}
+	}
+	run(fetchers.WithRequestCache(context.Background()))
+	if h := f.hits.Load(); h != 1 {
+		t.Errorf("with a cache: server hits = %d, want 1", h)
+	}
+	if s := u.Stats(); s.CacheHits != 1 || s.Calls != 1 {
+		t.Errorf("stats = %+v, want 1 call and 1 cache hit", s)
+	}
+	run(fetchers.WithRequestCache(context.Background()))
+	if h := f.hits.Load(); h != 2 {
+		t.Errorf("a new run's cache: server hits = %d, want 2", h)
+	}
+	run(context.Background())
+	if h := f.hits.Load(); h != 4 {
+		t.Errorf("without a cache: server hits = %d, want 4", h)
+	}
+}
+
+func TestCacheKeepsAnswersWithinRun(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f)
+	ctx := fetchers.WithRequestCache(context.Background())
+	for range 3 {
+		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a", "k", "v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a", "k", "other")); err != nil {
+		t.Fatal(err)
+	}
+	if h := f.hits.Load(); h != 2 {
+		t.Errorf("server hits = %d, want 2 (one per distinct query)", h)
+	}
+}
+
+func TestCacheOneCallerCancelingDoesNotPoisonOthers(t *testing.T) {
+	gate := make(chan struct{})
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		select {
+		case <-gate:
+			writeJSON(w, http.StatusOK, okAccount)
+		case <-r.Context().Done():
+			f.canceled.Add(1)
+		}
+	})
+	u := newUpstream(t, f)
+	cacheCtx := fetchers.WithRequestCache(context.Background())
+
+	// The first caller starts the call, then gives up.
+	first, cancelFirst := context.WithCancel(cacheCtx)
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := fetchers.FetchJSON[account](first, u, fetchers.Get("/a"))
+		firstErr <- err
+	}()
+	eventually(t, "the call to reach the server", func() bool { return f.hits.Load() == 1 })
+
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(cacheCtx, 10*time.Second)
+			defer cancel()
+			_, errs[i] = fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+		})
+	}
+	eventually(t, "the others to join the call", func() bool { return u.Stats().CacheHits == 4 })
+	cancelFirst()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: err = %v, want Canceled", err)
+	}
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("waiter %d: %v", i, err)
+		}
+	}
+	if h, c := f.hits.Load(), f.canceled.Load(); h != 1 || c != 0 {
+		t.Errorf("server hits = %d, canceled = %d: want one call, never canceled", h, c)
+	}
+}
+
+func TestCacheDoesNotKeepFailures(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if hit == 1 {
+			writeJSON(w, http.StatusInternalServerError, `{}`)
+			return
+		}
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f, fetchers.WithRetries(0, 0, 0))
+	ctx := fetchers.WithRequestCache(context.Background())
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err == nil {
+		t.Fatal("want the 500 to fail")
+	}
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+		t.Fatalf("second ask: %v (a failure was kept)", err)
+	}
+	if h := f.hits.Load(); h != 2 {
+		t.Errorf("server hits = %d, want 2", h)
+	}
+}
+
+func TestCacheCancelsCallWhenLastWaiterLeaves(t *testing.T) {
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		f.hang(r)
+	})
+	u := newUpstream(t, f)
+	ctx, cancel := context.WithTimeout(fetchers.WithRequestCache(context.Background()), 30*time.Millisecond)
+	defer cancel()
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want DeadlineExceeded", err)
+	}
+	eventually(t, "the abandoned call to be canceled", func() bool { return f.canceled.Load() == 1 })
+}

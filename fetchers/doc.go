@@ -1,0 +1,41 @@
+// Package fetchers gives featgraph fetch nodes that call HTTP/JSON
+// upstreams and hold up when those upstreams are slow, down or wrong.
+//
+// An [Upstream] is one service, shared by every run: its base URL, a
+// go-retryablehttp client, a gobreaker circuit breaker, a hedging policy
+// and live [Stats]. Fetch nodes are declared with [JSON], [JSON1], [JSON2]
+// and [JSON0] (a typed answer), [ModelScore] and [ModelScoreBatch] (the
+// model service), on top of nodes.FetchN and friends, so node options such
+// as nodes.Timeout and nodes.Fallback apply:
+//
+//	accounts, _ := fetchers.NewUpstream("accounts", "http://accounts.internal",
+//		fetchers.WithHedging(timeouts.HedgeAtQuantile(0.95, time.Millisecond)))
+//	account := fetchers.JSON1[string, Account](b, "account", accounts, cardID,
+//		func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil },
+//		nodes.Timeout(80*time.Millisecond), nodes.Fallback(Account{}))
+//
+// Every call:
+//   - is retried with exponential backoff (or the upstream's Retry-After)
+//     on connection errors, truncated bodies, 5xx but 501, and 429, only
+//     when the request is idempotent (GET, PUT, DELETE… or
+//     Request.Idempotent), and never when the wait plus one more attempt
+//     would pass the deadline: the call then fails at once with
+//     ErrNoTimeForRetry rather than time out;
+//   - goes through the upstream's breaker: while it is open the call fails
+//     in microseconds with an error matching ErrCircuitOpen and
+//     gobreaker.ErrOpenState, so a fallback serves at once; half-open
+//     probes close it again;
+//   - may be hedged: after a fixed delay or the upstream's observed p95,
+//     one backup request goes out, the first answer wins and the other is
+//     canceled; hedges spend tokens of a budget (at most 5% extra requests
+//     by default) and pause while the breaker is not closed;
+//   - carries the trace context (W3C traceparent through the otel
+//     propagator) and the time left in the DeadlineHeader header;
+//   - reads at most WithMaxBodyBytes of body, and fails with an *Error that
+//     names the upstream, the node and what was wrong (ErrStatus,
+//     ErrNotJSON, ErrWrongShape, ErrTruncated, ErrTooLarge).
+//
+// Within one run, [WithRequestCache] makes fetch nodes that ask the same
+// upstream for the same thing share one call: put it in the context given
+// to the executor's Run.
+package fetchers

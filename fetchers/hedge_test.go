@@ -1,0 +1,161 @@
+package fetchers_test
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/featgraph/featgraph/fetchers"
+	"github.com/featgraph/featgraph/timeouts"
+)
+
+func TestHedgeWinsAndLoserIsCanceled(t *testing.T) {
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if hit == 1 {
+			f.hang(r) // the primary never answers
+			return
+		}
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgeAfter(20*time.Millisecond)))
+	got, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "a1" {
+		t.Errorf("got %+v", got)
+	}
+	if s := u.Stats(); s.HedgesSent != 1 || s.HedgesWon != 1 || s.Attempts != 2 {
+		t.Errorf("stats = %+v, want 1 hedge sent and won, 2 attempts", s)
+	}
+	eventually(t, "the losing primary to be canceled", func() bool { return f.canceled.Load() == 1 })
+}
+
+func TestPrimaryWinsBeforeHedgeDelay(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgeAfter(time.Second)))
+	for range 5 {
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := u.Stats(); s.HedgesSent != 0 || f.hits.Load() != 5 {
+		t.Errorf("stats = %+v, hits %d: want no hedge", s, f.hits.Load())
+	}
+}
+
+func TestHedgesAreThrottledByBudget(t *testing.T) {
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if f.sleep(r, 10*time.Millisecond) {
+			writeJSON(w, http.StatusOK, okAccount)
+		}
+	})
+	// Every call is slower than the delay: without a budget each would hedge.
+	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgePolicy{Delay: time.Millisecond, MaxExtra: 0.05, Burst: 1}))
+	const calls = 60
+	for range calls {
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := u.Stats()
+	// One starting token plus 5% of 60 calls.
+	if s.HedgesSent < 1 || s.HedgesSent > 1+3 {
+		t.Errorf("hedges sent = %d, want between 1 and 4 for %d calls", s.HedgesSent, calls)
+	}
+	// A call whose answer and hedge timer are both ready when its goroutine
+	// wakes (a stalled machine) may end without deciding on a hedge.
+	if s.HedgesSent+s.HedgesThrottled > calls || s.HedgesThrottled < calls/2 {
+		t.Errorf("sent %d + throttled %d for %d calls: want most throttled", s.HedgesSent, s.HedgesThrottled, calls)
+	}
+	if got := f.hits.Load(); got != calls+int64(s.HedgesSent) {
+		t.Errorf("server hits = %d, want calls + hedges = %d", got, calls+int64(s.HedgesSent))
+	}
+}
+
+func TestHedgesPauseWhileBreakerIsNotClosed(t *testing.T) {
+	var mode atomic.Int32 // 0 fail, 1 slow success
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if mode.Load() == 0 {
+			writeJSON(w, http.StatusInternalServerError, `{}`)
+			return
+		}
+		if f.sleep(r, 50*time.Millisecond) {
+			writeJSON(w, http.StatusOK, okAccount)
+		}
+	})
+	u := newUpstream(t, f,
+		fetchers.WithRetries(0, 0, 0),
+		fetchers.WithHedging(timeouts.HedgePolicy{Delay: 5 * time.Millisecond, Burst: 10}),
+		fetchers.WithBreaker(gobreaker.Settings{MaxRequests: 1, Timeout: 50 * time.Millisecond,
+			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
+	ctx := withTimeout(t, 10*time.Second)
+	// A POST is never hedged: the tripping call sends one request.
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSON("/a", nil)); err == nil {
+		t.Fatal("want the 500 to fail")
+	}
+	mode.Store(1)
+	eventually(t, "the breaker to half-open", func() bool { return u.BreakerState() == gobreaker.StateHalfOpen })
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	s := u.Stats()
+	if s.HedgesSent != 0 || s.HedgesThrottled != 1 {
+		t.Errorf("stats = %+v: the half-open probe must not be hedged", s)
+	}
+	if s.Breaker != gobreaker.StateClosed {
+		t.Errorf("breaker %v, want closed after the probe", s.Breaker)
+	}
+	// Closed again: the next slow call hedges.
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+		t.Fatal(err)
+	}
+	if s := u.Stats(); s.HedgesSent != 1 {
+		t.Errorf("hedges sent = %d after the breaker closed, want 1", s.HedgesSent)
+	}
+}
+
+func TestHedgeDelayFollowsObservedQuantile(t *testing.T) {
+	var slow atomic.Bool
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		d := time.Millisecond
+		if slow.Load() {
+			d = time.Second
+		}
+		if f.sleep(r, d) {
+			writeJSON(w, http.StatusOK, okAccount)
+		}
+	})
+	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgePolicy{Quantile: 0.95, MaxExtra: 0.5, Burst: 5}))
+	ctx := withTimeout(t, 20*time.Second)
+	for range 30 { // enough to know the p95, no hedge before that
+		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := u.Stats()
+	if s.P95 <= 0 || s.P95 > 500*time.Millisecond {
+		t.Fatalf("p95 = %v, want a few ms", s.P95)
+	}
+	slow.Store(true)
+	start := time.Now()
+	// The hedge of this call hits the slow server too, so both legs stall:
+	// the call ends at its deadline, but the hedge went out after about p95.
+	ctx2 := withTimeout(t, 300*time.Millisecond)
+	fetchers.FetchJSON[account](ctx2, u, fetchers.Get("/a"))
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("call outlived its deadline")
+	}
+	if got := u.Stats().HedgesSent; got != s.HedgesSent+1 {
+		t.Errorf("hedges sent = %d, want %d", got, s.HedgesSent+1)
+	}
+}
