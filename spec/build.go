@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
 
@@ -31,7 +32,8 @@ type builder struct {
 	decls   map[string]*nodeDecl
 	inputs  map[string]*inputDecl
 	ups     map[string]*upstreamDecl
-	callers map[string]caller
+	ups2    map[string]*fetchers.Upstream // by upstream, or upstream/node for a node's own policies
+	opened  []*fetchers.Upstream
 	types   map[string]Type         // spec type of every input and node
 	goTypes map[string]reflect.Type // Go type of every value at run time
 	state   map[string]int8         // type resolution: 1 visiting, 2 done
@@ -48,7 +50,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 	b := &builder{
 		f: f, c: c,
 		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
-		callers: map[string]caller{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
+		ups2: map[string]*fetchers.Upstream{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
 	}
 	for _, in := range f.inputs {
 		b.inputs[in.name] = in
@@ -90,15 +92,26 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		}
 	}
 	targets := b.targets(descs)
+	var g *graph.Graph
+	if len(b.errs) == 0 {
+		var err error
+		if g, err = graph.New(descs); err != nil {
+			b.graphErrors(err)
+		}
+	}
 	if len(b.errs) > 0 {
+		for _, up := range b.opened {
+			up.Close()
+		}
 		return nil, b.errs
 	}
-	g, err := graph.New(descs)
-	if err != nil {
-		b.graphErrors(err)
-		return nil, b.errs
+	shared := map[string]*fetchers.Upstream{}
+	for _, u := range f.upstreams {
+		if up, ok := b.ups2[u.Name]; ok {
+			shared[u.Name] = up
+		}
 	}
-	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound}, nil
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, upstreams: b.opened, shared: shared}, nil
 }
 
 func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
@@ -165,11 +178,15 @@ func (b *builder) upstreamNames() string {
 	return fmt.Sprint(names)
 }
 
-// caller returns the client of upstream u with the node's policies applied
-// over the upstream's, building it once per distinct combination.
-func (b *builder) caller(n *nodeDecl, u *upstreamDecl) (caller, bool) {
+// upstream returns the fetchers.Upstream of u with the node's policies
+// applied over the upstream's: one per upstream, and one more for each node
+// with policies of its own (its own breaker, its own hedge budget).
+func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (*fetchers.Upstream, bool) {
 	p := u.policies
-	own := n.Breaker != nil || n.Hedge != nil
+	own := n.Retry != nil || n.Breaker != nil || n.Hedge != nil
+	if n.Retry != nil {
+		p.Retry = n.Retry
+	}
 	if n.Breaker != nil {
 		p.Breaker = n.Breaker
 	}
@@ -178,10 +195,10 @@ func (b *builder) caller(n *nodeDecl, u *upstreamDecl) (caller, bool) {
 	}
 	key := u.Name
 	if own {
-		key += "/" + n.name // a node's own breaker is its own
+		key += "/" + n.name
 	}
-	if c, ok := b.callers[key]; ok {
-		return c, true
+	if up, ok := b.ups2[key]; ok {
+		return up, true
 	}
 	raw, overridden := b.c.upstreamURLs[u.Name]
 	if !overridden {
@@ -196,9 +213,14 @@ func (b *builder) caller(n *nodeDecl, u *upstreamDecl) (caller, bool) {
 		b.failAt(u.at, u.Name, "url: %v", err)
 		return nil, false
 	}
-	c := newNetCaller(u.Name, base, b.c.client, p)
-	b.callers[key] = c
-	return c, true
+	up, err := fetchers.NewUpstream(u.Name, base, append(upstreamOptions(p), b.c.upstreamOpts...)...)
+	if err != nil {
+		b.failAt(u.at, u.Name, "%v", err)
+		return nil, false
+	}
+	b.ups2[key] = up
+	b.opened = append(b.opened, up)
+	return up, true
 }
 
 // resolveType fixes the spec type of node n, from its declaration or, for
@@ -327,7 +349,7 @@ func (b *builder) checkFlow(n *nodeDecl, ref string, want Type, role string) {
 	got, ok := b.typeOfName(ref)
 	if ok && !want.accepts(got) {
 		at := n.refs[ref]
-		b.failAt(at, n.name, "%s %q is a %s, want a %s", role, ref, got, want)
+		b.failAt(at, n.name, "%s %q is %s, want %s", role, ref, got.a(), want.a())
 	}
 }
 
@@ -389,7 +411,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 			b.checkFlow(n, op, TypeBool, "operand")
 		}
 		if t != TypeBool {
-			b.failAt(n.typAt, n.name, "an %s node is a bool, not a %s", n.kind, t)
+			b.failAt(n.typAt, n.name, "an %s node is a bool, not %s", n.kind, t.a())
 		}
 	case "each":
 		b.eachNode(n, &d)
@@ -416,7 +438,7 @@ func (b *builder) retry(n *nodeDecl, up *retryPolicy) graph.RetryPolicy {
 	if r == nil {
 		return graph.RetryPolicy{}
 	}
-	return graph.RetryPolicy{Attempts: r.Attempts, Backoff: time.Duration(r.Backoff), Retryable: retryable}
+	return graph.RetryPolicy{Attempts: r.Attempts, Backoff: time.Duration(r.Backoff)}
 }
 
 func (b *builder) setPolicies(n *nodeDecl, d *graph.Node) {
@@ -431,7 +453,7 @@ func (b *builder) switchNode(n *nodeDecl, d *graph.Node, t Type) {
 	d.Deps = []string{n.key}
 	keyType, _ := b.typeOfName(n.key)
 	if keyType != TypeAny && keyType != TypeString && keyType != TypeInt && keyType != TypeBool {
-		b.failAt(n.refs[n.key], n.name, "switch key %q is a %s; want a string, int or bool", n.key, keyType)
+		b.failAt(n.refs[n.key], n.name, "switch key %q is %s; want a string, int or bool", n.key, keyType.a())
 		return
 	}
 	index := map[any]int{}

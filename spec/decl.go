@@ -33,9 +33,11 @@ type breakerPolicy struct {
 	OpenFor duration `json:"open_for"`
 }
 
-// hedgePolicy says when a backup request is sent.
+// hedgePolicy says when a backup request is sent: after a fixed delay, or
+// after the upstream's observed latency at a quantile (at least After).
 type hedgePolicy struct {
-	After duration `json:"after"`
+	After    duration `json:"after"`
+	Quantile float64  `json:"quantile,omitempty"`
 }
 
 // policies are the resilience settings of an upstream, which an http node
@@ -68,7 +70,9 @@ type httpDecl struct {
 	Path     string  `json:"path,omitempty"`
 	Query    []param `json:"query,omitempty"`
 	Body     any     `json:"body,omitempty"`
-	at       pos
+	// Idempotent lets a POST be retried, hedged and shared like a GET.
+	Idempotent bool `json:"idempotent,omitempty"`
+	at         pos
 }
 
 // switchCase is one case of a switch node.

@@ -20,7 +20,9 @@
 //	targets: [limit]
 //
 // Node kinds: http (a JSON call to an upstream, path, query and body
-// templated from dependencies with {name} or {name.field}), value (a
+// templated from dependencies with {name} or {name.field}, sent through a
+// fetchers.Upstream per upstream: retries inside the node's budget, a circuit
+// breaker, hedged requests, the request cache), value (a
 // constant), expr (an expression over dependencies, compiled at load, with a
 // declared result type), if/switch (only the chosen branch runs), and/or
 // (short-circuit), each (one fetch per element of a list) and go (a node

@@ -29,12 +29,15 @@ func FuzzLoad(f *testing.F) {
 			}
 			return
 		}
+		defer s.Close()
 		var out bytes.Buffer
 		if err := s.Write(&out); err != nil {
 			t.Fatalf("Write of a loaded spec: %v", err)
 		}
-		if _, err := spec.Parse("written.yaml", out.Bytes(), getenv, spec.AllowUnbound()); err != nil {
+		again, err := spec.Parse("written.yaml", out.Bytes(), getenv, spec.AllowUnbound())
+		if err != nil {
 			t.Fatalf("a written spec does not load: %v\n%s", err, out.Bytes())
 		}
+		again.Close()
 	})
 }

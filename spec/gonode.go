@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -112,9 +113,9 @@ func callBound(node string, fn reflect.Value, ctx context.Context, args []any) (
 			in = append(in, reflect.Zero(want))
 			continue
 		}
-		v := reflect.ValueOf(a)
-		if !v.Type().AssignableTo(want) {
-			return nil, fmt.Errorf("go node %q: argument %d is a %T, the function wants a %v", node, len(in)+1, a, want)
+		v, err := coerce(a, want)
+		if err != nil {
+			return nil, fmt.Errorf("go node %q: argument %d: %w", node, len(in)+1, err)
 		}
 		in = append(in, v)
 	}
@@ -123,6 +124,29 @@ func callBound(node string, fn reflect.Value, ctx context.Context, args []any) (
 		return nil, err
 	}
 	return out[0].Interface(), nil
+}
+
+// coerce returns v as a value of type want. A value that a spec made (a
+// JSON object, list or number, from a value node, a fallback or an http
+// answer) becomes a Go struct, slice or number through JSON, so that a
+// Go-built graph written as a spec runs with its Go types again.
+func coerce(v any, want reflect.Type) (reflect.Value, error) {
+	rv := reflect.ValueOf(v)
+	if rv.Type().AssignableTo(want) {
+		return rv, nil
+	}
+	switch v.(type) {
+	case map[string]any, []any, float64, int, string, bool:
+		js, err := json.Marshal(v)
+		if err == nil {
+			out := reflect.New(want)
+			if err = json.Unmarshal(js, out.Interface()); err == nil {
+				return out.Elem(), nil
+			}
+		}
+		return reflect.Value{}, fmt.Errorf("%s does not decode into a %v: %w", describe(v), want, err)
+	}
+	return reflect.Value{}, fmt.Errorf("a %T is not a %v", v, want)
 }
 
 func (b *builder) goNode(n *nodeDecl, d *graph.Node) {
@@ -160,6 +184,15 @@ func (b *builder) goNode(n *nodeDecl, d *graph.Node) {
 	}
 	if t == TypeAny {
 		d.Type = fn.Type().Out(0)
+		if n.hasFallback && d.Type.Kind() != reflect.Interface {
+			// The fallback is data from the file; the node's users expect its Go type.
+			v, err := coerce(n.fallback, d.Type)
+			if err != nil {
+				b.failAt(n.fallbackAt, n.name, "fallback: %v", err)
+				return
+			}
+			n.fallback = v.Interface()
+		}
 	}
 	if fetch {
 		d.Fetch = func(ctx context.Context, args []any) (any, error) { return callBound(name, fn, ctx, args) }
@@ -208,7 +241,7 @@ func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
 		spec.Elem = func(ctx context.Context, elem any) (any, error) { return callBound(name, fn, ctx, []any{elem}) }
 		return
 	}
-	r, c, _, ok := b.request(n, d)
+	r, up, ok := b.request(n, d)
 	if !ok {
 		return
 	}
@@ -223,6 +256,6 @@ func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
 		if err != nil {
 			return nil, err
 		}
-		return c.call(ctx, req)
+		return fetch(ctx, up, req)
 	}
 }

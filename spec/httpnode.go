@@ -7,9 +7,9 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
 
@@ -22,13 +22,14 @@ type compiledRequest struct {
 		name string
 		tmpl template
 	}
-	body any // with templates in its strings
-	deps []string
+	body       any // with templates in its strings
+	idempotent bool
+	deps       []string
 }
 
 // compileRequest parses h's templates and lists the names they use, in order.
 func compileRequest(node string, h *httpDecl) (*compiledRequest, error) {
-	r := &compiledRequest{node: node, method: h.Method}
+	r := &compiledRequest{node: node, method: h.Method, idempotent: h.Idempotent}
 	var err error
 	if r.path, err = parseTemplate(h.Path); err != nil {
 		return nil, fmt.Errorf("path: %w", err)
@@ -91,28 +92,20 @@ func compileRequest(node string, h *httpDecl) (*compiledRequest, error) {
 
 // render builds the request from the values of the node's dependencies.
 func (r *compiledRequest) render(vals map[string]any) (request, error) {
-	req := request{node: r.node, method: r.method}
-	path, err := r.path.render(vals, url.PathEscape)
-	if err != nil {
+	req := request{method: r.method, idempotent: r.idempotent}
+	var err error
+	if req.path, err = r.path.render(vals); err != nil {
 		return req, err
 	}
-	if path != "" && !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	var q strings.Builder
-	for i, p := range r.query {
-		v, err := p.tmpl.render(vals, nil)
+	for _, p := range r.query {
+		v, err := p.tmpl.render(vals)
 		if err != nil {
 			return req, err
 		}
-		if i > 0 {
-			q.WriteByte('&')
+		if req.query == nil {
+			req.query = url.Values{}
 		}
-		q.WriteString(url.QueryEscape(p.name) + "=" + url.QueryEscape(v))
-	}
-	req.target = path
-	if q.Len() > 0 {
-		req.target += "?" + q.String()
+		req.query.Add(p.name, v)
 	}
 	if r.body != nil {
 		body, err := renderBody(r.body, vals)
@@ -134,7 +127,7 @@ func renderBody(v any, vals map[string]any) (any, error) {
 		if p, ok := x.whole(); ok {
 			return p.lookup(vals)
 		}
-		return x.render(vals, nil)
+		return x.render(vals)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
@@ -161,40 +154,39 @@ func renderBody(v any, vals map[string]any) (any, error) {
 
 // request prepares the request of an http node or each element: its
 // upstream's client and its compiled templates.
-func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, caller, *upstreamDecl, bool) {
+func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, *fetchers.Upstream, bool) {
 	h := n.http
 	if h == nil {
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
 	u, ok := b.ups[h.Upstream]
 	if !ok {
 		b.failAt(h.at, n.name, "unknown upstream %q (the spec has %s)", h.Upstream, b.upstreamNames())
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
 	r, err := compileRequest(n.name, h)
 	if err != nil {
 		b.failAt(h.at, n.name, "%v", err)
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
-	c, ok := b.caller(n, u)
+	up, ok := b.upstream(n, u)
 	if !ok {
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
 	if d.Timeout == 0 {
 		d.Timeout = time.Duration(u.Timeout)
 	}
-	d.Retry = b.retry(n, u.Retry)
 	hjs, _ := json.Marshal(h)
 	ujs, _ := json.Marshal(u)
 	d.Meta[metaHTTP], d.Meta[metaUpstream] = string(hjs), string(ujs)
 	d.Meta["upstream"] = u.Name // what package viz labels a fetch with
 	b.setPolicies(n, d)
-	return r, c, u, true
+	return r, up, true
 }
 
 func (b *builder) httpNode(n *nodeDecl, d *graph.Node) {
 	d.Kind = graph.KindFetch
-	r, c, _, ok := b.request(n, d)
+	r, up, ok := b.request(n, d)
 	if !ok {
 		return
 	}
@@ -210,13 +202,13 @@ func (b *builder) httpNode(n *nodeDecl, d *graph.Node) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := c.call(ctx, req)
+		v, err := fetch(ctx, up, req)
 		if err != nil {
 			return nil, err
 		}
 		v, err = t.Convert(v)
 		if err != nil {
-			return nil, fmt.Errorf("answer of %s %s: %w", req.method, req.target, err)
+			return nil, fmt.Errorf("answer of %s %s: %w", req.method, req.path, err)
 		}
 		return v, nil
 	}

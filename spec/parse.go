@@ -412,14 +412,22 @@ func (p *parser) parsePolicies(fs map[string]entry, node string, into *policies)
 		}
 	}
 	if h, has := fs["hedge"]; has {
-		hf, ok := p.fields(h.value, node, "hedge", "after")
+		hf, ok := p.fields(h.value, node, "hedge", "after", "quantile")
 		if ok {
 			hp := &hedgePolicy{}
 			if a, has := hf["after"]; has {
 				v, _ := p.duration(a.value, node, "hedge after")
 				hp.After = duration(v)
 			} else {
-				p.fail(h.value, node, "hedge needs after: the delay before the backup request")
+				p.fail(h.value, node, "hedge needs after: the delay before the backup request (the least delay with quantile)")
+			}
+			if q, has := hf["quantile"]; has {
+				v, err := strconv.ParseFloat(q.value.Value, 64)
+				if q.value.Kind != yaml.ScalarNode || err != nil || v <= 0 || v >= 1 {
+					p.fail(q.value, node, "hedge quantile must be a number between 0 and 1 such as 0.95, not %s", kindOf(q.value))
+				} else {
+					hp.Quantile = v
+				}
 			}
 			into.Hedge = hp
 		}
@@ -598,7 +606,7 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 }
 
 func (p *parser) parseHTTP(n *yaml.Node, node string, d *nodeDecl) *httpDecl {
-	fs, ok := p.fields(n, node, "http", "upstream", "method", "path", "query", "body")
+	fs, ok := p.fields(n, node, "http", "upstream", "method", "path", "query", "body", "idempotent")
 	if !ok {
 		return nil
 	}
@@ -640,6 +648,13 @@ func (p *parser) parseHTTP(n *yaml.Node, node string, d *nodeDecl) *httpDecl {
 		entries, _ := p.mapping(q.value, node, "query")
 		for _, e := range entries {
 			h.Query = append(h.Query, param{Name: e.key, Value: template(e.value, "query "+e.key)})
+		}
+	}
+	if i, has := fs["idempotent"]; has {
+		if i.value.Kind != yaml.ScalarNode || i.value.Tag != "!!bool" {
+			p.fail(i.value, node, "idempotent must be true or false, not %s", kindOf(i.value))
+		} else {
+			h.Idempotent = i.value.Value == "true"
 		}
 	}
 	if b, has := fs["body"]; has {

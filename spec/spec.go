@@ -2,20 +2,22 @@ package spec
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"slices"
 
+	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
 
 // Spec is a loaded spec: its runnable graph and what the file declares
 // around it.
 type Spec struct {
-	file    *specFile
-	graph   *graph.Graph
-	targets []string
-	unbound []string
+	file      *specFile
+	graph     *graph.Graph
+	targets   []string
+	unbound   []string
+	upstreams []*fetchers.Upstream
+	shared    map[string]*fetchers.Upstream
 }
 
 // Input is an input a spec declares.
@@ -32,7 +34,7 @@ type config struct {
 	getenv       func(string) string
 	funcs        map[string]any
 	upstreamURLs map[string]string
-	client       *http.Client
+	upstreamOpts []fetchers.Option
 	allowUnbound bool
 }
 
@@ -74,10 +76,11 @@ func UpstreamURL(name, url string) Option {
 	}
 }
 
-// HTTPClient sets the client http nodes send their requests with; the
-// default is a client without timeout of its own (nodes have theirs).
-func HTTPClient(client *http.Client) Option {
-	return func(c *config) { c.client = client }
+// UpstreamOptions adds fetchers options to every upstream the spec makes,
+// after those its policies give: a transport, a request hook that adds an
+// auth token, a propagator, a body size limit.
+func UpstreamOptions(opts ...fetchers.Option) Option {
+	return func(c *config) { c.upstreamOpts = append(c.upstreamOpts, opts...) }
 }
 
 // AllowUnbound lets go nodes without a Bind load: their body fails with
@@ -99,7 +102,7 @@ func Load(path string, opts ...Option) (*Spec, error) {
 
 // Parse builds a spec from data; name is the file name used in errors.
 func Parse(name string, data []byte, opts ...Option) (*Spec, error) {
-	c := config{getenv: os.Getenv, client: &http.Client{}}
+	c := config{getenv: os.Getenv}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
@@ -121,6 +124,21 @@ func Parse(name string, data []byte, opts ...Option) (*Spec, error) {
 		return nil, errs
 	}
 	return s, nil
+}
+
+// Close closes the spec's upstreams (their idle connections). The graph
+// must not run afterwards.
+func (s *Spec) Close() {
+	for _, up := range s.upstreams {
+		up.Close()
+	}
+}
+
+// Upstream returns the fetchers.Upstream made for the upstream called name
+// (for its Stats), or nil when no node uses it. Nodes with retry, breaker
+// or hedge policies of their own have an Upstream of their own, not this one.
+func (s *Spec) Upstream(name string) *fetchers.Upstream {
+	return s.shared[name]
 }
 
 // Graph returns the runnable graph.

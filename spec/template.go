@@ -108,9 +108,10 @@ func (p tmplPart) lookup(vals map[string]any) (any, error) {
 	return v, nil
 }
 
-// render fills the placeholders with the text of their values; escape is
-// applied to each value's text (url.PathEscape for a path).
-func (t template) render(vals map[string]any, escape func(string) string) (string, error) {
+// render fills the placeholders with the text of their values. A value goes
+// into a URL path as it is: the upstream's client escapes the path, and a /
+// in a value stays a separator.
+func (t template) render(vals map[string]any) (string, error) {
 	var b strings.Builder
 	for _, p := range t.parts {
 		if p.ref == "" {
@@ -121,11 +122,7 @@ func (t template) render(vals map[string]any, escape func(string) string) (strin
 		if err != nil {
 			return "", err
 		}
-		s := text(v)
-		if escape != nil {
-			s = escape(s)
-		}
-		b.WriteString(s)
+		b.WriteString(text(v))
 	}
 	return b.String(), nil
 }

@@ -147,7 +147,15 @@ func (t Type) Convert(v any) (any, error) {
 			return []any(nil), nil
 		}
 	}
-	return nil, fmt.Errorf("%s is not a %s", describe(v), t)
+	return nil, fmt.Errorf("%s is not %s", describe(v), t.a())
+}
+
+// a returns the type's name with its article: "an int", "a string".
+func (t Type) a() string {
+	if name := t.String(); strings.IndexByte("aeiou", name[0]) >= 0 {
+		return "an " + name
+	}
+	return "a " + t.String()
 }
 
 // ParseValue reads a command-line value of type t: numbers and booleans as

@@ -291,6 +291,9 @@ func encodePolicies(m *yaml.Node, p policies) {
 	if p.Hedge != nil {
 		h := add(m, "hedge", mapping(true))
 		add(h, "after", durationNode(time.Duration(p.Hedge.After)))
+		if p.Hedge.Quantile > 0 {
+			add(h, "quantile", scalar(strconv.FormatFloat(p.Hedge.Quantile, 'f', -1, 64)))
+		}
 	}
 }
 
@@ -413,6 +416,9 @@ func encodeHTTP(h *httpDecl) *yaml.Node {
 	}
 	if h.Body != nil {
 		add(m, "body", valueNode(h.Body))
+	}
+	if h.Idempotent {
+		add(m, "idempotent", scalar("true"))
 	}
 	return m
 }

@@ -36,6 +36,7 @@ func runDot(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	s.Close() // drawn, not run
 	var dot bytes.Buffer
 	if err := viz.WriteGraphDOT(&dot, s.Graph()); err != nil {
 		return err

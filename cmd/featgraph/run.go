@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/spec"
 	"github.com/featgraph/featgraph/viz"
@@ -60,6 +61,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	bound, err := bindInputs(s, inputs)
 	if err != nil {
 		return err
@@ -77,7 +79,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		id, _ := s.Graph().Lookup(name)
 		targets = append(targets, id)
 	}
-	res, runErr := ex.Run(ctx, bound, targets...)
+	// Nodes that ask an upstream the same thing share one call.
+	res, runErr := ex.Run(fetchers.WithRequestCache(ctx), bound, targets...)
 	if res == nil {
 		return runErr
 	}

@@ -166,7 +166,7 @@ func TestRunAgainstUpstream(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d:\n%s\n%s", code, out, errOut)
 	}
-	if len(paths) != 1 || paths[0] != "/v1/price/A 1" {
+	if len(paths) != 1 || paths[0] != "/v1/price/A 1" { // r.URL.Path is unescaped
 		t.Errorf("upstream saw %q", paths)
 	}
 	for _, re := range []string{`(?m)^price +fetch +ok +\d+\.\d+ms +\d+\.\d+ms +1`, `(?m)^total = 125$`, `(?m)^expensive = true$`} {

@@ -37,6 +37,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stderr, err)
 			continue
 		}
+		s.Close()
 		fmt.Fprintf(e.stdout, "%s: ok (%d nodes, targets %v)\n", file, s.Graph().Len(), s.Targets())
 		for _, name := range s.Unbound() {
 			fmt.Fprintf(e.stdout, "%s: note: go node %q needs Go code (spec.Bind) to run\n", file, name)
