@@ -543,6 +543,11 @@ func (w *worker) reconsider(n graph.NodeID) {
 	node := s.g.Node(n)
 	lazy := s.g.Lazy(n)
 	if node.Kind == graph.KindIf || node.Kind == graph.KindSwitch {
+		if s.ns[n].chosen < 0 {
+			// Still choosing (its Choose runs with s.mu released); a branch
+			// that ended meanwhile is looked at once the choice is made.
+			return
+		}
 		branch := lazy[s.ns[n].chosen]
 		switch {
 		case s.ns[branch].status != done:
@@ -594,15 +599,18 @@ func (w *worker) cancelUnneeded(n graph.NodeID) {
 	}
 }
 
-// stillNeeded reports whether a node other than except waits on op.
+// stillNeeded reports whether a node other than except may still need op:
+// one that has not ended. That includes nodes not demanded yet (an And
+// still on the ready stack, a branch chosen later), which would otherwise
+// find op canceled and fail with it.
 func (s *run) stillNeeded(op, except graph.NodeID) bool {
 	for _, u := range s.g.Users(op) {
-		if s.ns[u].status == waiting {
+		if s.ns[u].status != done {
 			return true
 		}
 	}
 	for _, p := range s.g.LazyUsers(op) {
-		if p != except && s.ns[p].status == running {
+		if p != except && s.ns[p].status != done {
 			return true
 		}
 	}
