@@ -32,7 +32,7 @@ type builder struct {
 	decls   map[string]*nodeDecl
 	inputs  map[string]*inputDecl
 	ups     map[string]*upstreamDecl
-	ups2    map[string]*fetchers.Upstream // by upstream, or upstream/node for a node's own policies
+	clients map[string]*fetchers.Upstream // by upstream, or upstream/node for a node's own policies
 	opened  []*fetchers.Upstream
 	types   map[string]Type         // spec type of every input and node
 	goTypes map[string]reflect.Type // Go type of every value at run time
@@ -50,7 +50,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 	b := &builder{
 		f: f, c: c,
 		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
-		ups2: map[string]*fetchers.Upstream{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
+		clients: map[string]*fetchers.Upstream{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
 	}
 	for _, in := range f.inputs {
 		b.inputs[in.name] = in
@@ -107,7 +107,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 	}
 	shared := map[string]*fetchers.Upstream{}
 	for _, u := range f.upstreams {
-		if up, ok := b.ups2[u.Name]; ok {
+		if up, ok := b.clients[u.Name]; ok {
 			shared[u.Name] = up
 		}
 	}
@@ -197,7 +197,7 @@ func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (*fetchers.Upstream, bo
 	if own {
 		key += "/" + n.name
 	}
-	if up, ok := b.ups2[key]; ok {
+	if up, ok := b.clients[key]; ok {
 		return up, true
 	}
 	raw, overridden := b.c.upstreamURLs[u.Name]
@@ -218,7 +218,7 @@ func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (*fetchers.Upstream, bo
 		b.failAt(u.at, u.Name, "%v", err)
 		return nil, false
 	}
-	b.ups2[key] = up
+	b.clients[key] = up
 	b.opened = append(b.opened, up)
 	return up, true
 }
