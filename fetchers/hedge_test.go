@@ -70,10 +70,8 @@ func TestHedgesAreThrottledByBudget(t *testing.T) {
 	if s.HedgesSent < 1 || s.HedgesSent > 1+3 {
 		t.Errorf("hedges sent = %d, want between 1 and 4 for %d calls", s.HedgesSent, calls)
 	}
-	// A call whose answer and hedge timer are both ready when its goroutine
-	// wakes (a stalled machine) may end without deciding on a hedge.
-	if s.HedgesSent+s.HedgesThrottled > calls || s.HedgesThrottled < calls/2 {
-		t.Errorf("sent %d + throttled %d for %d calls: want most throttled", s.HedgesSent, s.HedgesThrottled, calls)
+	if s.HedgesThrottled > calls || s.HedgesThrottled < calls/2 {
+		t.Errorf("%d of %d calls throttled: want most", s.HedgesThrottled, calls)
 	}
 	if got := f.hits.Load(); got != calls+int64(s.HedgesSent) {
 		t.Errorf("server hits = %d, want calls + hedges = %d", got, calls+int64(s.HedgesSent))
