@@ -2,6 +2,7 @@ package fetchers_test
 
 import (
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -155,5 +156,45 @@ func TestHedgeDelayFollowsObservedQuantile(t *testing.T) {
 	}
 	if got := u.Stats().HedgesSent; got != s.HedgesSent+1 {
 		t.Errorf("hedges sent = %d, want %d", got, s.HedgesSent+1)
+	}
+}
+
+func TestThrottledHedgeGoesOutOnceATokenIsEarned(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		first := seen[r.URL.Path] == 1
+		mu.Unlock()
+		if first && r.URL.Path != "/fast" {
+			f.hang(r) // the first request of a stuck path never answers
+			return
+		}
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	// Half a token per call, at most one saved.
+	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgePolicy{Delay: 5 * time.Millisecond, MaxExtra: 0.5, Burst: 1}))
+	ctx := withTimeout(t, 10*time.Second)
+	// Spends the starting token.
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/stuck1")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/stuck2"))
+		done <- err
+	}()
+	eventually(t, "the second hedge to be held back", func() bool { return u.Stats().HedgesThrottled == 1 })
+	// Another call earns the missing half token.
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/fast")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("stuck call: %v", err)
+	}
+	if s := u.Stats(); s.HedgesSent != 2 || s.HedgesWon != 2 {
+		t.Errorf("stats = %+v, want both stuck calls rescued by a hedge", s)
 	}
 }
