@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -42,10 +43,8 @@ type builder struct {
 	unresolved []string
 }
 
-func (b *builder) failAt(at pos, node, format string, args ...any) *Error {
-	e := &Error{File: b.f.name, Line: at.line, Col: at.col, Node: node, Msg: fmt.Sprintf(format, args...)}
-	b.errs = append(b.errs, e)
-	return e
+func (b *builder) failAt(at pos, node, format string, args ...any) {
+	b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: node, Msg: fmt.Sprintf(format, args...)})
 }
 
 func build(f *specFile, c *config) (*Spec, ErrorList) {
@@ -67,7 +66,8 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		b.decls[n.name] = n
 	}
 	b.upstreams()
-	for name, fn := range c.funcs {
+	for _, name := range slices.Sorted(maps.Keys(c.funcs)) {
+		fn := c.funcs[name]
 		if d, ok := b.decls[name]; !ok || (d.kind != "go" && !d.goElem) {
 			b.errs = append(b.errs, &Error{File: f.name, Node: name, Msg: fmt.Sprintf("Bind(%q): the spec has no go node of that name", name)})
 		} else if fn == nil {
@@ -224,17 +224,20 @@ func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (client, bool) {
 		}
 	}
 	base, err := baseURL(raw)
-	if err == nil {
-		var up *fetchers.Upstream
-		if up, err = fetchers.NewUpstream(u.Name, base, append(upstreamOptions(p), b.c.upstreamOpts...)...); err == nil {
-			b.clients[key] = up
-			b.opened = append(b.opened, up)
-			return client{up: up}, true
-		}
+	if err != nil {
+		b.failAt(u.at, u.Name, "url: %v", err)
+		b.badURLs[u.Name] = nil
+		return client{}, false
 	}
-	b.failAt(u.at, u.Name, "url: %v", err)
-	b.badURLs[u.Name] = nil
-	return client{}, false
+	up, err := fetchers.NewUpstream(u.Name, base, append(upstreamOptions(p), b.c.upstreamOpts...)...)
+	if err != nil {
+		b.failAt(u.at, u.Name, "%v", err)
+		b.badURLs[u.Name] = nil
+		return client{}, false
+	}
+	b.clients[key] = up
+	b.opened = append(b.opened, up)
+	return client{up: up}, true
 }
 
 // resolveType fixes the spec type of node n, from its declaration or, for
