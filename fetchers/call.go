@@ -75,9 +75,13 @@ type legResult struct {
 // first success wins and the other leg is canceled; when one leg fails the
 // call waits for the other.
 //
-// A hedge held back asks again after each further delay: calls that are
-// only a little late answer before asking twice, so when tokens are scarce
-// they go to the calls that are really stuck.
+// A hedge held back asks again after each further delay, and only these
+// later asks may spend the budget's last half: calls that are only a little
+// late answer before asking twice, so when tokens are scarce they go to the
+// calls that are really stuck. A timer that fires more than
+// a delay late means this process was stalled (GC, a busy machine) rather
+// than the upstream slow: the answer may already be waiting in the socket,
+// so the call looks again after one more delay before paying for a hedge.
 func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration) (*Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // cancels the losing leg
@@ -91,9 +95,11 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 		}()
 	}
 	launch(false)
+	due := time.Now().Add(delay)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	pending, throttled := 1, false
+	reserve := u.hedgeBudget.Burst() / 2
 	for {
 		select {
 		case r := <-results:
@@ -107,13 +113,20 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 			if pending == 0 {
 				return nil, r.err
 			}
-		case <-timer.C:
-			if u.breaker.State() != gobreaker.StateClosed || !u.hedgeBudget.Spend() {
+		case now := <-timer.C:
+			if now.Sub(due) > delay {
+				due = now.Add(delay)
+				timer.Reset(delay)
+				continue
+			}
+			if u.breaker.State() != gobreaker.StateClosed || !u.hedgeBudget.SpendKeeping(reserve) {
 				if !throttled {
 					throttled = true
 					u.stats.hedgesThrottled.Add(1)
 				}
+				due = now.Add(delay)
 				timer.Reset(delay)
+				reserve = 0
 				continue
 			}
 			u.stats.hedgesSent.Add(1)

@@ -89,16 +89,20 @@ type HedgeBudget struct {
 const tokenMicros = 1_000_000
 
 // NewHedgeBudget returns a budget that earns ratio of a token per call and
-// keeps at most burst tokens. It starts with one token, so that the first
-// slow call of a fresh process can be hedged.
+// keeps at most burst tokens. It starts full, so that a fresh process can
+// hedge its first slow calls: over n calls hedges add at most burst +
+// ratio·n requests.
 func NewHedgeBudget(ratio float64, burst int) *HedgeBudget {
 	b := &HedgeBudget{
 		earn:  int64(math.Round(max(ratio, 0) * tokenMicros)),
 		limit: int64(max(burst, 1)) * tokenMicros,
 	}
-	b.micros.Store(tokenMicros)
+	b.micros.Store(b.limit)
 	return b
 }
+
+// Burst returns the most tokens the budget keeps.
+func (b *HedgeBudget) Burst() int { return int(b.limit / tokenMicros) }
 
 // Earn records one call.
 func (b *HedgeBudget) Earn() {
@@ -112,10 +116,17 @@ func (b *HedgeBudget) Earn() {
 }
 
 // Spend takes a token for one hedge and reports whether there was one.
-func (b *HedgeBudget) Spend() bool {
+func (b *HedgeBudget) Spend() bool { return b.SpendKeeping(0) }
+
+// SpendKeeping takes a token only if keep whole tokens remain after it,
+// and reports whether it took one. Keeping a reserve for the first ask of
+// every call leaves tokens for the calls that are still waiting much later,
+// which are the ones a hedge saves.
+func (b *HedgeBudget) SpendKeeping(keep int) bool {
+	need := int64(keep+1) * tokenMicros
 	for {
 		cur := b.micros.Load()
-		if cur < tokenMicros {
+		if cur < need {
 			return false
 		}
 		if b.micros.CompareAndSwap(cur, cur-tokenMicros) {

@@ -1,6 +1,7 @@
 package timeouts_test
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -40,8 +41,16 @@ func TestHedgePolicyAfter(t *testing.T) {
 
 func TestHedgeBudgetCapsExtraRequests(t *testing.T) {
 	b := timeouts.NewHedgeBudget(0.05, 3)
-	if !b.Spend() || b.Spend() {
-		t.Fatal("a new budget has exactly one token")
+	if b.Tokens() != 3 || b.Burst() != 3 {
+		t.Fatalf("a new budget has %d of %d tokens, want full", b.Tokens(), b.Burst())
+	}
+	for range 3 {
+		if !b.Spend() {
+			t.Fatal("could not spend the starting tokens")
+		}
+	}
+	if b.Spend() {
+		t.Fatal("spent a token the budget did not have")
 	}
 	hedges := 0
 	for range 1000 {
@@ -63,6 +72,8 @@ func TestHedgeBudgetCapsExtraRequests(t *testing.T) {
 
 func TestHedgeBudgetConcurrent(t *testing.T) {
 	b := timeouts.HedgePolicy{MaxExtra: 0.1, Burst: 1000}.NewBudget()
+	for b.Spend() { // empty it, so that no earning hits the cap
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	spent := 0
@@ -81,8 +92,21 @@ func TestHedgeBudgetConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// 8000 calls at 10% earn 800 tokens, plus the starting one.
-	if total := spent + b.Tokens(); total != 801 {
-		t.Errorf("spent %d + left %d = %d tokens, want 801", spent, b.Tokens(), total)
+	// 8000 calls at 10% earn 800 tokens.
+	if total := spent + b.Tokens(); total != 800 {
+		t.Errorf("spent %d + left %d = %d tokens, want 800", spent, b.Tokens(), total)
+	}
+}
+
+func TestHedgeBudgetSpendKeepingLeavesReserve(t *testing.T) {
+	b := timeouts.NewHedgeBudget(0, 4)
+	var got []bool
+	for _, keep := range []int{2, 2, 2, 0, 0, 0} {
+		got = append(got, b.SpendKeeping(keep))
+	}
+	// Two tokens above the reserve of 2, then the reserve for keep 0 only.
+	want := []bool{true, true, false, true, true, false}
+	if !slices.Equal(got, want) {
+		t.Errorf("spends = %v, want %v", got, want)
 	}
 }
