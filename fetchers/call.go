@@ -81,7 +81,8 @@ type legResult struct {
 // calls that are really stuck. A timer that fires more than
 // a delay late means this process was stalled (GC, a busy machine) rather
 // than the upstream slow: the answer may already be waiting in the socket,
-// so the call looks again after one more delay before paying for a hedge.
+// so the call looks again after one more delay (once) before paying for a
+// hedge.
 func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration) (*Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // cancels the losing leg
@@ -98,7 +99,7 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 	due := time.Now().Add(delay)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
-	pending, throttled := 1, false
+	pending, throttled, lookedAgain := 1, false, false
 	reserve := u.hedgeBudget.Burst() / 2
 	for {
 		select {
@@ -114,7 +115,8 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 				return nil, r.err
 			}
 		case now := <-timer.C:
-			if now.Sub(due) > delay {
+			if !lookedAgain && now.Sub(due) > delay {
+				lookedAgain = true
 				due = now.Add(delay)
 				timer.Reset(delay)
 				continue
