@@ -357,7 +357,7 @@ func generate(data []byte) *fuzzGraph {
 				n.timeout = eachHangTimeout
 			case hangs && !fz.deadlineMode:
 				n.timeout = shortTimeout
-			case !hangs && r.intn(4) == 0:
+			case !hangs && !eachHangs && r.intn(4) == 0:
 				n.timeout = longTimeout
 			}
 		}
