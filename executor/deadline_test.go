@@ -195,3 +195,14 @@ func TestNodesThatNeverStartedHaveNoDuration(t *testing.T) {
 		t.Errorf("after: %v from %v to %v; want canceled with no duration, at the run's end", n.Outcome, n.Start, n.End)
 	}
 }
+
+func TestATimedOutFetchCountsItsAttempt(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", hungFetch(release, 1), nodes.Timeout(10*time.Millisecond))
+	res, _ := executor.Run(context.Background(), mustBuild(t, b), nil, hung)
+	if n := res.Node(hung); n.Outcome != executor.Timeout || n.Attempts != 1 {
+		t.Errorf("hung: %v after %d attempts; want timeout after 1", n.Outcome, n.Attempts)
+	}
+}

@@ -119,21 +119,26 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 
 // runError is Run's error: nil when every target has a value.
 func runError(res *Result, targets []graph.Target) error {
-	failed := false
-	var canceled error // a canceled run has no root failure: say so once
+	var firstCause, canceled error
 	for _, t := range targets {
 		ns := &res.run.ns[t.ID()]
-		if !ns.outcome.HasValue() {
-			failed = true
-			if ns.outcome == Canceled && canceled == nil {
-				canceled = ns.cause
-			}
+		if ns.outcome.HasValue() {
+			continue
+		}
+		if firstCause == nil {
+			firstCause = ns.cause
+		}
+		if ns.outcome == Canceled && canceled == nil {
+			canceled = ns.cause // a canceled run has no root failure: say so once
 		}
 	}
-	if !failed {
+	if firstCause == nil {
 		return nil
 	}
-	return errors.Join(res.Err(), canceled)
+	if err := errors.Join(res.Err(), canceled); err != nil {
+		return err
+	}
+	return firstCause // a target without a value never comes with a nil error
 }
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running

@@ -328,6 +328,7 @@ func (s *run) work(n graph.NodeID) {
 // when the timeout passes, even if its body ignores the context. s.mu held.
 func (s *run) prepare(n graph.NodeID) {
 	info := &s.e.info[n]
+	s.ns[n].attempts = 1 // at least; the body's goroutine reports retries when it returns
 	l := live{ctx: s.ctx}
 	switch {
 	case info.timeout > 0:

@@ -74,6 +74,10 @@ type legResult struct {
 // by then, the breaker is closed and the hedge budget has a token. The
 // first success wins and the other leg is canceled; when one leg fails the
 // call waits for the other.
+//
+// A hedge held back asks again after each further delay: calls that are
+// only a little late answer before asking twice, so when tokens are scarce
+// they go to the calls that are really stuck.
 func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration) (*Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // cancels the losing leg
@@ -89,7 +93,7 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 	launch(false)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
-	pending := 1
+	pending, throttled := 1, false
 	for {
 		select {
 		case r := <-results:
@@ -105,7 +109,11 @@ func (u *Upstream) hedged(ctx context.Context, p *prepared, delay time.Duration)
 			}
 		case <-timer.C:
 			if u.breaker.State() != gobreaker.StateClosed || !u.hedgeBudget.Spend() {
-				u.stats.hedgesThrottled.Add(1)
+				if !throttled {
+					throttled = true
+					u.stats.hedgesThrottled.Add(1)
+				}
+				timer.Reset(delay)
 				continue
 			}
 			u.stats.hedgesSent.Add(1)

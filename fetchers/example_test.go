@@ -2,6 +2,7 @@ package fetchers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
@@ -70,4 +71,48 @@ func Example() {
 	// Output:
 	// c42: limit 500 EUR
 	// calls 1, cache hits 1, attempts 1
+}
+
+// A model is asked with named features from other nodes, sent as one flat
+// JSON object; its flat answer comes back as a Score.
+func ExampleModelScore() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var row map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&row); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		score := row["amount"].(float64) / 1000
+		if row["country"] != "FR" {
+			score += 0.3
+		}
+		fmt.Fprintf(w, `{"score":%g,"reason":"amount"}`, score)
+	}))
+	defer srv.Close()
+	model, err := fetchers.NewUpstream("fraud-model", srv.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer model.Close()
+
+	b := graph.NewBuilder()
+	amount := nodes.Input[float64](b, "amount")
+	country := nodes.Value(b, "country", "DE")
+	score := fetchers.ModelScore(b, "fraud_score", model, "/v1/score", []fetchers.Feature{
+		fetchers.FeatureOf("amount", amount),
+		fetchers.FeatureOf("country", country),
+	}, nodes.Timeout(50*time.Millisecond), nodes.Fallback(fetchers.Score{Value: 0.5}))
+	g, err := b.Build()
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(amount, 300.0)}, score)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Release()
+	s, _ := executor.Get(res, score)
+	fmt.Printf("score %.2f, reason %v, upstream %s\n", s.Value, s.Extra["reason"], g.Node(score.ID()).Meta[fetchers.MetaUpstream])
+	// Output:
+	// score 0.60, reason amount, upstream fraud-model
 }

@@ -20,8 +20,8 @@ type Stats struct {
 	// Retries counts attempts after the first of a leg.
 	Retries uint64
 	// HedgesSent and HedgesWon count backup requests and those that
-	// answered first; HedgesThrottled counts hedges the budget or the
-	// breaker held back.
+	// answered first; HedgesThrottled counts calls whose hedge the budget
+	// or the breaker held back at least once (it may have gone out later).
 	HedgesSent, HedgesWon, HedgesThrottled uint64
 	// CacheHits counts calls answered by the request cache, including
 	// those that waited for the same call already under way.

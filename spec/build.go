@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -26,31 +27,31 @@ const (
 
 // builder turns declarations into graph descriptors.
 type builder struct {
-	f       *specFile
-	c       *config
-	errs    ErrorList
-	decls   map[string]*nodeDecl
-	inputs  map[string]*inputDecl
-	ups     map[string]*upstreamDecl
-	ups2    map[string]*fetchers.Upstream // by upstream, or upstream/node for a node's own policies
-	opened  []*fetchers.Upstream
-	types   map[string]Type         // spec type of every input and node
-	goTypes map[string]reflect.Type // Go type of every value at run time
-	state   map[string]int8         // type resolution: 1 visiting, 2 done
-	unbound []string
+	f          *specFile
+	c          *config
+	errs       ErrorList
+	decls      map[string]*nodeDecl
+	inputs     map[string]*inputDecl
+	ups        map[string]*upstreamDecl
+	clients    map[string]*fetchers.Upstream // by upstream, or upstream/node for a node's own policies
+	badURLs    map[string]error              // upstreams whose URL failed: nil when reported, the error when deferred to run time
+	opened     []*fetchers.Upstream
+	types      map[string]Type         // spec type of every input and node
+	goTypes    map[string]reflect.Type // Go type of every value at run time
+	state      map[string]int8         // type resolution: 1 visiting, 2 done
+	unbound    []string
+	unresolved []string
 }
 
-func (b *builder) failAt(at pos, node, format string, args ...any) *Error {
-	e := &Error{File: b.f.name, Line: at.line, Col: at.col, Node: node, Msg: fmt.Sprintf(format, args...)}
-	b.errs = append(b.errs, e)
-	return e
+func (b *builder) failAt(at pos, node, format string, args ...any) {
+	b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: node, Msg: fmt.Sprintf(format, args...)})
 }
 
 func build(f *specFile, c *config) (*Spec, ErrorList) {
 	b := &builder{
 		f: f, c: c,
 		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
-		ups2: map[string]*fetchers.Upstream{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
+		clients: map[string]*fetchers.Upstream{}, badURLs: map[string]error{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
 	}
 	for _, in := range f.inputs {
 		b.inputs[in.name] = in
@@ -65,7 +66,8 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		b.decls[n.name] = n
 	}
 	b.upstreams()
-	for name, fn := range c.funcs {
+	for _, name := range slices.Sorted(maps.Keys(c.funcs)) {
+		fn := c.funcs[name]
 		if d, ok := b.decls[name]; !ok || (d.kind != "go" && !d.goElem) {
 			b.errs = append(b.errs, &Error{File: f.name, Node: name, Msg: fmt.Sprintf("Bind(%q): the spec has no go node of that name", name)})
 		} else if fn == nil {
@@ -107,11 +109,11 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 	}
 	shared := map[string]*fetchers.Upstream{}
 	for _, u := range f.upstreams {
-		if up, ok := b.ups2[u.Name]; ok {
+		if up, ok := b.clients[u.Name]; ok {
 			shared[u.Name] = up
 		}
 	}
-	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, upstreams: b.opened, shared: shared}, nil
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared}, nil
 }
 
 func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
@@ -181,7 +183,10 @@ func (b *builder) upstreamNames() string {
 // upstream returns the fetchers.Upstream of u with the node's policies
 // applied over the upstream's: one per upstream, and one more for each node
 // with policies of its own (its own breaker, its own hedge budget).
-func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (*fetchers.Upstream, bool) {
+//
+// With AllowUnsetEnv, an upstream whose URL needs a variable that is not
+// set gets no Upstream: its nodes fail with the returned error when they run.
+func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (client, bool) {
 	p := u.policies
 	own := n.Retry != nil || n.Breaker != nil || n.Hedge != nil
 	if n.Retry != nil {
@@ -197,30 +202,42 @@ func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (*fetchers.Upstream, bo
 	if own {
 		key += "/" + n.name
 	}
-	if up, ok := b.ups2[key]; ok {
-		return up, true
+	if up, ok := b.clients[key]; ok {
+		return client{up: up}, true
+	}
+	if err, bad := b.badURLs[u.Name]; bad { // reported once, at the upstream
+		return client{unresolved: err}, err != nil
 	}
 	raw, overridden := b.c.upstreamURLs[u.Name]
 	if !overridden {
 		var err error
 		if raw, err = expand(u.URL, b.c.getenv); err != nil {
+			if b.c.allowUnsetEnv {
+				unresolved := fmt.Errorf("upstream %s: url %s: %w", u.Name, u.URL, err)
+				b.badURLs[u.Name] = unresolved
+				b.unresolved = append(b.unresolved, u.Name)
+				return client{unresolved: unresolved}, true
+			}
 			b.failAt(u.at, u.Name, "url: %v", err)
-			return nil, false
+			b.badURLs[u.Name] = nil
+			return client{}, false
 		}
 	}
 	base, err := baseURL(raw)
 	if err != nil {
 		b.failAt(u.at, u.Name, "url: %v", err)
-		return nil, false
+		b.badURLs[u.Name] = nil
+		return client{}, false
 	}
 	up, err := fetchers.NewUpstream(u.Name, base, append(upstreamOptions(p), b.c.upstreamOpts...)...)
 	if err != nil {
 		b.failAt(u.at, u.Name, "%v", err)
-		return nil, false
+		b.badURLs[u.Name] = nil
+		return client{}, false
 	}
-	b.ups2[key] = up
+	b.clients[key] = up
 	b.opened = append(b.opened, up)
-	return up, true
+	return client{up: up}, true
 }
 
 // resolveType fixes the spec type of node n, from its declaration or, for

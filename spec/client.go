@@ -22,14 +22,24 @@ type request struct {
 	idempotent bool
 }
 
-// fetch sends req through up and returns the decoded JSON answer. Retries,
-// the breaker, hedging and the request cache are the Upstream's.
-func fetch(ctx context.Context, up *fetchers.Upstream, req request) (any, error) {
+// client is where an http node's requests go: an Upstream, or, for an
+// upstream whose URL was left unresolved (AllowUnsetEnv), why there is none.
+type client struct {
+	up         *fetchers.Upstream
+	unresolved error
+}
+
+// fetch sends req and returns the decoded JSON answer. Retries, the
+// breaker, hedging and the request cache are the Upstream's.
+func (c client) fetch(ctx context.Context, req request) (any, error) {
+	if c.unresolved != nil {
+		return nil, c.unresolved
+	}
 	r := fetchers.Request{Method: req.method, Path: req.path, Query: req.query, Idempotent: req.idempotent}
 	if req.body != nil {
 		r.Body = json.RawMessage(req.body)
 	}
-	return fetchers.FetchJSON[any](ctx, up, r)
+	return fetchers.FetchJSON[any](ctx, c.up, r)
 }
 
 // upstreamOptions turns a spec's policies into fetchers options. Without a

@@ -19,18 +19,57 @@
 //	    type: float
 //	targets: [limit]
 //
-// Node kinds: http (a JSON call to an upstream, path, query and body
-// templated from dependencies with {name} or {name.field}, sent through a
-// fetchers.Upstream per upstream: retries inside the node's budget, a circuit
-// breaker, hedged requests, the request cache), value (a
-// constant), expr (an expression over dependencies, compiled at load, with a
-// declared result type), if/switch (only the chosen branch runs), and/or
-// (short-circuit), each (one fetch per element of a list) and go (a node
-// whose body Go code supplies with [Bind]).
+// # Format
+//
+// Top level: version (1), description, upstreams, inputs, nodes, targets
+// (the nodes a run computes; by default those no other node uses).
+//
+// An upstream has a url (${VAR} and ${VAR:-default} read the environment), a
+// timeout (the default of its nodes), and retry {attempts, backoff}, breaker
+// {failures, open_for} and hedge {after, quantile} policies. Each upstream
+// is a fetchers.Upstream: retries only inside the node's remaining budget,
+// a circuit breaker (the fetchers default when none is given), throttled
+// hedges, and one call for requests asked twice in a run whose context
+// carries fetchers.WithRequestCache.
+//
+// An input is NAME: TYPE or NAME: {type, description}. Types are string,
+// int, float, bool, object (a JSON object), list (a JSON array) and any.
+//
+// A node has exactly one kind key, and may have type, timeout, fallback
+// (a value of its type, taken on error, timeout or open circuit) and
+// description:
+//
+//	http: {upstream, method, path, query, body, idempotent}
+//	    A JSON call. {name} and {name.field} in path, query values and body
+//	    strings take the value of a node or input, which becomes a
+//	    dependency; a body string that is one placeholder takes the value
+//	    itself. The node may override its upstream's retry, breaker and
+//	    hedge. Its type defaults to object.
+//	value: V
+//	    A constant; its type defaults to V's.
+//	expr: E
+//	    An expression (github.com/expr-lang/expr, with sqrt, exp, log,
+//	    log1p, sin, cos, tan, asin, acos, atan and atan2 besides expr's
+//	    built-ins) over nodes and inputs, which become its dependencies.
+//	    It needs a type, which the expression must have: checked at load.
+//	if: COND, then: A, else: B
+//	    Only the branch chosen runs.
+//	switch: KEY, cases: {K: A, ...}, default: B
+//	    The case whose key equals KEY's value (a string, int or bool) runs.
+//	and: [A, B, ...] / or: [A, B, ...]
+//	    Short-circuit: the first operand that decides cancels the others.
+//	each: LIST, http: {...} (with {item}) or go: fetch, limit: N
+//	    One fetch per element, at most N at once, results in order.
+//	go: fetch|compute, deps: [A, ...]
+//	    Go code supplied with [Bind] when loading, its signature checked.
+//
+// # Loading and writing
 //
 // [Load] and [Parse] check everything they can before anything runs and
 // report every problem with its file:line:col and node name as an [*Error]
-// (several are joined in an [ErrorList]); they never panic. A loaded [*Spec]
-// gives a runnable [*graph.Graph]; [Write] writes any graph, a Go-built one
-// too, back out in the same format.
+// (several are joined in an [ErrorList]): unknown keys, wrong types, unknown
+// dependencies, cycles (wrapping a *graph.CycleError), unbound go nodes,
+// expressions that do not compile or have the wrong type. They never panic.
+// A loaded [*Spec] gives a runnable [*graph.Graph]; close it when done.
+// [Write] writes any graph, a Go-built one too, back out in the same format.
 package spec

@@ -241,7 +241,7 @@ func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
 		spec.Elem = func(ctx context.Context, elem any) (any, error) { return callBound(name, fn, ctx, []any{elem}) }
 		return
 	}
-	r, up, ok := b.request(n, d)
+	r, c, ok := b.request(n, d)
 	if !ok {
 		return
 	}
@@ -256,6 +256,6 @@ func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
 		if err != nil {
 			return nil, err
 		}
-		return fetch(ctx, up, req)
+		return c.fetch(ctx, req)
 	}
 }

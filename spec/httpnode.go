@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
 
@@ -154,24 +153,24 @@ func renderBody(v any, vals map[string]any) (any, error) {
 
 // request prepares the request of an http node or each element: its
 // upstream's client and its compiled templates.
-func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, *fetchers.Upstream, bool) {
+func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, client, bool) {
 	h := n.http
 	if h == nil {
-		return nil, nil, false
+		return nil, client{}, false
 	}
 	u, ok := b.ups[h.Upstream]
 	if !ok {
 		b.failAt(h.at, n.name, "unknown upstream %q (the spec has %s)", h.Upstream, b.upstreamNames())
-		return nil, nil, false
+		return nil, client{}, false
 	}
 	r, err := compileRequest(n.name, h)
 	if err != nil {
 		b.failAt(h.at, n.name, "%v", err)
-		return nil, nil, false
+		return nil, client{}, false
 	}
-	up, ok := b.upstream(n, u)
+	c, ok := b.upstream(n, u)
 	if !ok {
-		return nil, nil, false
+		return nil, client{}, false
 	}
 	if d.Timeout == 0 {
 		d.Timeout = time.Duration(u.Timeout)
@@ -181,12 +180,12 @@ func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, *fetche
 	d.Meta[metaHTTP], d.Meta[metaUpstream] = string(hjs), string(ujs)
 	d.Meta["upstream"] = u.Name // what package viz labels a fetch with
 	b.setPolicies(n, d)
-	return r, up, true
+	return r, c, true
 }
 
 func (b *builder) httpNode(n *nodeDecl, d *graph.Node) {
 	d.Kind = graph.KindFetch
-	r, up, ok := b.request(n, d)
+	r, c, ok := b.request(n, d)
 	if !ok {
 		return
 	}
@@ -202,7 +201,7 @@ func (b *builder) httpNode(n *nodeDecl, d *graph.Node) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := fetch(ctx, up, req)
+		v, err := c.fetch(ctx, req)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/spec"
 )
@@ -139,6 +140,36 @@ func TestCycleErrorIsGraphCycleError(t *testing.T) {
 	if !graph.IsCycle(err) {
 		t.Error("graph.IsCycle is false")
 	}
+}
+
+func TestUnsetEnv(t *testing.T) {
+	src := "version: 1\nupstreams:\n  u: {url: \"${NOPE_UNSET_VAR}/x\"}\nnodes:\n  a: {http: {upstream: u}}\n  b: {http: {upstream: u, path: /b}, retry: {attempts: 2}}\n"
+	noEnv := spec.Getenv(func(string) string { return "" })
+	_, err := spec.Parse("env.yaml", []byte(src), noEnv)
+	var list spec.ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Node != "u" || list[0].Line != 3 {
+		t.Errorf("want one error at the upstream, got %v", err)
+	}
+	s, err := spec.Parse("env.yaml", []byte(src), noEnv, spec.AllowUnsetEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Unresolved(); len(got) != 1 || got[0] != "u" {
+		t.Errorf("Unresolved() = %v", got)
+	}
+	res := run(t, s)
+	for _, name := range []string{"a", "b"} {
+		if n := outcome(t, res, name); n.Outcome != executor.Error || !strings.Contains(n.Cause.Error(), "NOPE_UNSET_VAR is not set") {
+			t.Errorf("%s: %v, %v", name, n.Outcome, n.Cause)
+		}
+	}
+	// --upstream in the CLI: an explicit URL needs no environment.
+	s2, err := spec.Parse("env.yaml", []byte(src), noEnv, spec.UpstreamURL("u", "http://127.0.0.1:9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
 }
 
 func TestUnboundGoNodeAllowed(t *testing.T) {

@@ -308,7 +308,10 @@ func (p *parser) parseTop(n *yaml.Node) *specFile {
 	if nd, has := top["nodes"]; !has {
 		p.fail(n, "", "missing nodes")
 	} else {
-		entries, _ := p.mapping(nd.value, "", "nodes")
+		entries, ok := p.mapping(nd.value, "", "nodes")
+		if ok && len(entries) == 0 {
+			p.fail(nd.value, "", "nodes is empty: a spec needs at least one node")
+		}
 		for _, e := range entries {
 			if d := p.parseNode(e); d != nil {
 				f.nodes = append(f.nodes, d)

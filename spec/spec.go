@@ -12,12 +12,13 @@ import (
 // Spec is a loaded spec: its runnable graph and what the file declares
 // around it.
 type Spec struct {
-	file      *specFile
-	graph     *graph.Graph
-	targets   []string
-	unbound   []string
-	upstreams []*fetchers.Upstream
-	shared    map[string]*fetchers.Upstream
+	file       *specFile
+	graph      *graph.Graph
+	targets    []string
+	unbound    []string
+	unresolved []string
+	upstreams  []*fetchers.Upstream
+	shared     map[string]*fetchers.Upstream
 }
 
 // Input is an input a spec declares.
@@ -31,11 +32,12 @@ type Input struct {
 type Option func(*config)
 
 type config struct {
-	getenv       func(string) string
-	funcs        map[string]any
-	upstreamURLs map[string]string
-	upstreamOpts []fetchers.Option
-	allowUnbound bool
+	getenv        func(string) string
+	funcs         map[string]any
+	upstreamURLs  map[string]string
+	upstreamOpts  []fetchers.Option
+	allowUnbound  bool
+	allowUnsetEnv bool
 }
 
 // Bind supplies the Go code of the go node called name (or of the element
@@ -88,6 +90,14 @@ func UpstreamOptions(opts ...fetchers.Option) Option {
 // its Go code, such as featgraph validate and dot.
 func AllowUnbound() Option {
 	return func(c *config) { c.allowUnbound = true }
+}
+
+// AllowUnsetEnv lets an upstream whose URL reads an environment variable
+// that is not set (${VAR} without a default) load without a URL: its nodes
+// fail, saying so, when they run. For tools that check or draw a spec where
+// the production environment is not set, such as featgraph validate and dot.
+func AllowUnsetEnv() Option {
+	return func(c *config) { c.allowUnsetEnv = true }
 }
 
 // Load reads and builds the spec in the file at path. The error is an
@@ -162,6 +172,10 @@ func (s *Spec) Inputs() []Input {
 	}
 	return out
 }
+
+// Unresolved returns the upstreams whose URL could not be resolved from the
+// environment (see [AllowUnsetEnv]).
+func (s *Spec) Unresolved() []string { return slices.Clone(s.unresolved) }
 
 // Unbound returns the go nodes that were loaded without Go code (see
 // [AllowUnbound]).

@@ -32,7 +32,7 @@ func runDot(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageError{errors.New("want exactly one spec file")}
 	}
-	s, err := spec.Load(files[0], spec.AllowUnbound(), spec.Getenv(e.getenv))
+	s, err := spec.Load(files[0], spec.AllowUnbound(), spec.AllowUnsetEnv(), spec.Getenv(e.getenv))
 	if err != nil {
 		return err
 	}

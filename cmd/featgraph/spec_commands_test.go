@@ -69,6 +69,23 @@ func TestValidateReportsEveryErrorOfEveryFile(t *testing.T) {
 	}
 }
 
+func TestValidateNotesWhatOnlyARunNeeds(t *testing.T) {
+	file := writeSpec(t, "env.yaml", "version: 1\nupstreams:\n  prod: {url: \"${FEATGRAPH_UNSET_URL}/v1\"}\ninputs: {x: int}\nnodes:\n  a: {http: {upstream: prod}}\n  g: {go: compute, deps: [x], type: int}\n")
+	code, out, errOut := runCommand(t, "validate", file)
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, errOut)
+	}
+	for _, want := range []string{`note: upstream "prod" reads an environment variable`, `note: go node "g" needs Go code`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	code, _, errOut = runCommand(t, "run", file, "--input", "x=1")
+	if code != 1 || !strings.Contains(errOut, "FEATGRAPH_UNSET_URL is not set") {
+		t.Errorf("run: exit code %d, stderr %s; want 1 and the variable named", code, errOut)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	spec := exampleSpecs(t)[0]
 	for _, args := range [][]string{

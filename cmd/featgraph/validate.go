@@ -20,7 +20,7 @@ func init() {
 // any file has one. Go nodes cannot be bound from the command line, so
 // they are accepted and listed.
 func runValidate(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "validate", "FILE...\n\nChecks each spec: syntax, unknown keys, types, dependencies, cycles,\nexpressions. Prints every error found; exit 1 if any, 0 when all are valid.")
+	fs := newFlagSet(e, "validate", "FILE...\n\nChecks each spec: syntax, unknown keys, types, dependencies, cycles,\nexpressions. Go nodes and upstream URLs from unset environment variables\nare noted, not errors: they matter only to a run. Prints every error found; exit 1 if any, 0 when all are valid.")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -31,7 +31,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 	}
 	bad := 0
 	for _, file := range files {
-		s, err := spec.Load(file, spec.AllowUnbound(), spec.Getenv(e.getenv))
+		s, err := spec.Load(file, spec.AllowUnbound(), spec.AllowUnsetEnv(), spec.Getenv(e.getenv))
 		if err != nil {
 			bad++
 			fmt.Fprintln(e.stderr, err)
@@ -41,6 +41,9 @@ func runValidate(_ context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: ok (%d nodes, targets %v)\n", file, s.Graph().Len(), s.Targets())
 		for _, name := range s.Unbound() {
 			fmt.Fprintf(e.stdout, "%s: note: go node %q needs Go code (spec.Bind) to run\n", file, name)
+		}
+		for _, name := range s.Unresolved() {
+			fmt.Fprintf(e.stdout, "%s: note: upstream %q reads an environment variable that is not set here; set it (or use --upstream) to run\n", file, name)
 		}
 	}
 	if bad > 0 {
