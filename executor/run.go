@@ -462,6 +462,12 @@ func (s *run) dependencyError(n, dep graph.NodeID) error {
 // s.mu held.
 func (w *worker) settleContextEnd(n graph.NodeID, cause error) {
 	s := w.s
+	if s.ctx.Err() != nil {
+		// The run's own deadline or cancellation: the run is over, and abort
+		// settles every node alike. Settling here (and letting a fallback
+		// feed a target) would race with it.
+		return
+	}
 	switch {
 	case errors.Is(cause, context.DeadlineExceeded):
 		w.settle(n, nil, s.timeoutError(n, w.now, cause), Timeout)
