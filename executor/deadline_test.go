@@ -206,3 +206,21 @@ func TestATimedOutFetchCountsItsAttempt(t *testing.T) {
 		t.Errorf("hung: %v after %d attempts; want timeout after 1", n.Outcome, n.Attempts)
 	}
 }
+
+func TestTheRunDeadlineEndsTheRunEvenWhenNodesHaveFallbacks(t *testing.T) {
+	b := graph.NewBuilder()
+	polite := nodes.Fetch0(b, "polite", func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}, nodes.Fallback(1))
+	target := nodes.Compute1(b, "target", polite, func(v int) (int, error) { return v, nil })
+	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(5*time.Millisecond))
+	for range 200 { // the body returning and the run's end race; the outcome must not depend on it
+		res, err := ex.Run(context.Background(), nil, target)
+		if err == nil || res.Node(polite).Outcome != executor.Timeout || res.Node(target).Outcome != executor.Canceled {
+			t.Fatalf("polite %v, target %v, err %v; want timeout, canceled and an error",
+				res.Node(polite).Outcome, res.Node(target).Outcome, err)
+		}
+		res.Release()
+	}
+}

@@ -110,6 +110,7 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		return nil, err
 	}
 	ctx, span := e.obs.startRun(ctx)
+	s.traced = span != nil && span.IsRecording()
 	s.execute(ctx, targets)
 	res := &Result{run: s}
 	err := runError(res, targets)

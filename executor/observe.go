@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/featgraph/featgraph/graph"
 	"go.opentelemetry.io/otel"
@@ -60,12 +61,12 @@ var durationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 
 // observer holds an Executor's OpenTelemetry instruments.
 //
-// Nothing of it runs while nodes run. The run span is started before the
-// run (so that fetch bodies find it in their context and propagate it
-// downstream) and node spans are written after the run from the recorded
-// start and end times, with the outcome known; metrics too are recorded
-// after the run. With no-op providers a run costs two pointer comparisons
-// and two Enabled calls.
+// The run span is started before the run. When it is recording, each
+// blocking node's span is started as the node starts, so that its body finds
+// it in its context and propagates it downstream; every other node's span is
+// written after the run from the recorded start and end times, and all get
+// their outcome then. Metrics too are recorded after the run. With no-op
+// providers a run costs two pointer comparisons and two Enabled calls.
 type observer struct {
 	tracerProvider trace.TracerProvider // set by WithTracerProvider
 	meterProvider  metric.MeterProvider // set by WithMeterProvider
@@ -159,6 +160,14 @@ func (o *observer) startRun(ctx context.Context) (context.Context, trace.Span) {
 	return o.tracer.Start(ctx, SpanRun, trace.WithSpanKind(trace.SpanKindInternal))
 }
 
+// startNodeSpan starts the span of a blocking node as its body starts, so
+// that what the body calls (an instrumented HTTP client, the W3C headers a
+// fetcher sends) is parented by the node rather than by the run. Outcome and
+// attributes are added by writeSpans once the run is over.
+func (o *observer) startNodeSpan(ctx context.Context, name string, start time.Time) (context.Context, trace.Span) {
+	return o.tracer.Start(ctx, name, trace.WithTimestamp(start), trace.WithSpanKind(trace.SpanKindInternal))
+}
+
 // endRun writes the spans of the executed nodes, ends the run's span and
 // records the metrics of a finished run.
 func (o *observer) endRun(ctx context.Context, span trace.Span, res *Result, err error) {
@@ -199,8 +208,12 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 		if nr.Outcome == Fallback && nr.Cause != nil {
 			attrs = append(attrs, AttrFallbackCause.String(nr.Cause.Error()))
 		}
-		_, span := o.tracer.Start(ctx, nr.Name,
-			trace.WithTimestamp(s.start.Add(nr.Start)), trace.WithAttributes(attrs...), trace.WithSpanKind(trace.SpanKindInternal))
+		span := s.live[i].span // a blocking node's span is started live, for its body's calls
+		if span == nil {
+			_, span = o.tracer.Start(ctx, nr.Name,
+				trace.WithTimestamp(s.start.Add(nr.Start)), trace.WithSpanKind(trace.SpanKindInternal))
+		}
+		span.SetAttributes(attrs...)
 		switch {
 		case nr.Cause == nil, errors.Is(nr.Cause, ErrNotNeeded):
 		case nr.Outcome == Fallback:

@@ -12,6 +12,7 @@ import (
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/timeouts"
 	"github.com/sourcegraph/conc/panics"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -47,6 +48,7 @@ type live struct {
 	ctx    context.Context
 	cancel context.CancelFunc // nil when the node runs on the run's context
 	stop   func() bool        // stops the node's timeout watcher; nil when it has none
+	span   trace.Span         // the node's span when the run is traced, else nil
 }
 
 // run is the state of one run, pooled per Executor. Every field below mu is
@@ -63,6 +65,7 @@ type run struct {
 	mu          sync.Mutex
 	ctx         context.Context
 	cancel      context.CancelFunc
+	traced      bool // the run's span is recording: blocking nodes get live spans
 	start       time.Time
 	budget      timeouts.Budget
 	end         time.Duration
@@ -94,7 +97,7 @@ func (s *run) recycle() {
 	clear(s.args)
 	s.ready, s.stack = s.ready[:0], s.stack[:0]
 	s.ctx, s.cancel, s.finished = nil, nil, nil
-	s.ended, s.targetsLeft, s.end = false, 0, 0
+	s.ended, s.targetsLeft, s.end, s.traced = false, 0, 0, false
 	s.e.pool.Put(s)
 }
 
@@ -339,6 +342,9 @@ func (s *run) prepare(n graph.NodeID) {
 	case info.cancelable:
 		l.ctx, l.cancel = context.WithCancel(s.ctx)
 	}
+	if s.traced {
+		l.ctx, l.span = s.e.obs.startNodeSpan(l.ctx, s.g.Name(n), s.start.Add(s.ns[n].startAt))
+	}
 	s.live[n] = l
 }
 
@@ -462,6 +468,12 @@ func (s *run) dependencyError(n, dep graph.NodeID) error {
 // s.mu held.
 func (w *worker) settleContextEnd(n graph.NodeID, cause error) {
 	s := w.s
+	if s.ctx.Err() != nil {
+		// The run's own deadline or cancellation: the run is over, and abort
+		// settles every node alike. Settling here (and letting a fallback
+		// feed a target) would race with it.
+		return
+	}
 	switch {
 	case errors.Is(cause, context.DeadlineExceeded):
 		w.settle(n, nil, s.timeoutError(n, w.now, cause), Timeout)

@@ -30,8 +30,10 @@ import (
 // nothing needs must be skipped.
 //
 // Timing is kept far from its thresholds so that the comparison survives a
-// noisy machine: only hung and slow nodes get the short timeout, delays
-// are short and their nodes have no timeout or a long one. In "deadline
+// noisy machine: only fetches that always hang or are slow get the short
+// timeout, each nodes whose elements may hang get a longer one and no
+// delayed elements, other delays are short and their nodes have no timeout
+// or a long one. In "deadline
 // mode" (one bit of the input) hung nodes have no timeout at all and the
 // run's deadline ends them; then nothing is delayed.
 func FuzzExecutor(f *testing.F) {
@@ -160,12 +162,13 @@ type fuzzGraph struct {
 }
 
 const (
-	shortTimeout = 5 * time.Millisecond   // for hung and slow nodes only
-	longTimeout  = 30 * time.Second       // never reached
-	maxDelay     = 500 * time.Microsecond // far below every timeout that can fire
-	runDeadline  = 250 * time.Millisecond // deadline mode
-	guardTimeout = 20 * time.Second       // normal mode: only a hung executor reaches it
-	modulus      = 1009
+	shortTimeout    = 5 * time.Millisecond   // for fetches that always hang or are slow
+	eachHangTimeout = 50 * time.Millisecond  // for each nodes with elements that may hang
+	longTimeout     = 30 * time.Second       // never reached
+	maxDelay        = 500 * time.Microsecond // far below every timeout that can fire
+	runDeadline     = 250 * time.Millisecond // deadline mode
+	guardTimeout    = 20 * time.Second       // normal mode: only a hung executor reaches it
+	modulus         = 1009
 )
 
 func (fz *fuzzGraph) runTimeout() time.Duration {
@@ -335,13 +338,26 @@ func generate(data []byte) *fuzzGraph {
 		}
 		if n.isBlocking() {
 			hangs := n.fault == fHang || n.fault == fSlow
+			eachHangs := false
 			for _, e := range n.elems {
-				hangs = hangs || e == fHang
+				eachHangs = eachHangs || e == fHang
+			}
+			if eachHangs {
+				// Whether an element hangs depends on the list: when none does,
+				// the timeout must not fire, so the elements do not wait and
+				// the timeout is far from what a noisy machine may add.
+				for j, e := range n.elems {
+					if e == fDelay {
+						n.elems[j] = fNone
+					}
+				}
 			}
 			switch {
+			case eachHangs && !fz.deadlineMode:
+				n.timeout = eachHangTimeout
 			case hangs && !fz.deadlineMode:
 				n.timeout = shortTimeout
-			case !hangs && r.intn(4) == 0:
+			case !hangs && !eachHangs && r.intn(4) == 0:
 				n.timeout = longTimeout
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +66,9 @@ type Harness struct {
 	exOpts     []executor.Option
 	faults     []Fault
 	inputs     []executor.Input // replayed inputs
+
+	mu    sync.Mutex
+	ended bool // the test's cleanups are done with the harness
 }
 
 // New returns a harness running a stubbed copy of g. It fails the test (with
@@ -76,7 +80,12 @@ func New(t testing.TB, g *graph.Graph, opts ...Option) *Harness {
 		t.Fatalf("graphtest.New: nil graph")
 	}
 	h := &Harness{t: t, orig: g, stubs: make([]*nodeStub, g.Len()), released: make(chan struct{})}
-	t.Cleanup(func() { close(h.released) })
+	t.Cleanup(func() {
+		h.mu.Lock()
+		h.ended = true
+		h.mu.Unlock()
+		close(h.released)
+	})
 	for i := range h.stubs {
 		h.stubs[i] = &nodeStub{id: graph.NodeID(i), node: g.Node(graph.NodeID(i))}
 	}
@@ -232,6 +241,18 @@ func (h *Harness) checkStrict(ctx context.Context, targets []graph.Target) error
 			"give the harness graphtest.RunTimeout or the context a deadline", strings.Join(unbounded, ", ")))
 	}
 	return errors.Join(errs...)
+}
+
+// bodyErrorf fails the test from a node's body, which runs on a goroutine
+// of the executor and may run late: a node no longer needed can still start
+// after its run returned. Once the test is over, failing it would panic, and
+// the node's error outcome is all that is left to say.
+func (h *Harness) bodyErrorf(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ended {
+		h.t.Errorf(format, args...)
+	}
 }
 
 // hang blocks until the test ends, ignoring ctx, as a broken service would.

@@ -156,10 +156,10 @@ func (st *nodeStub) call(ctx context.Context, h *Harness, b *behavior, args []an
 	case b == nil && st.policy == allowed:
 		return real()
 	case b == nil:
-		h.t.Errorf("graphtest: %s ran but is not stubbed (strict mode): stub it or pass graphtest.Allow", what)
+		h.bodyErrorf("graphtest: %s ran but is not stubbed (strict mode): stub it or pass graphtest.Allow", what)
 		return nil, fmt.Errorf("%s: %w", what, ErrNotStubbed)
 	case b.forbid:
-		h.t.Errorf("graphtest: %s ran, but the test forbids it", what)
+		h.bodyErrorf("graphtest: %s ran, but the test forbids it", what)
 		return nil, fmt.Errorf("%s: %w", what, ErrForbidden)
 	case b.hang:
 		return nil, h.hang()
