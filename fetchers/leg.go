@@ -69,8 +69,8 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 	if resp != nil && !st.bodyRead {
 		// A retryable status on the last attempt: keep an excerpt for the error.
 		st.status = resp.StatusCode
-		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, excerptBytes))
-		st.body = excerpt
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, excerptBytes))
+		st.body = head
 		resp.Body.Close()
 	}
 	switch {
