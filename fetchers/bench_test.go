@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
@@ -200,4 +202,50 @@ func BenchmarkHTTPFetch(b *testing.B) {
 			res.Release()
 		}
 	})
+}
+
+// BenchmarkOpenBreakerFallback runs a fetch node whose upstream's breaker
+// is open: the node serves its fallback without a request, which is the
+// cost a dead upstream adds to a run.
+//
+//	go test -run XXX -bench BenchmarkOpenBreakerFallback -benchmem ./fetchers/
+func BenchmarkOpenBreakerFallback(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	u, err := fetchers.NewUpstream("accounts", srv.URL, fetchers.WithRetries(0, 0, 0),
+		fetchers.WithBreaker(gobreaker.Settings{Timeout: time.Hour, ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer u.Close()
+	gb := graph.NewBuilder()
+	ref := fetchers.JSON0[account](gb, "account", u, fetchers.Get("/accounts/a1"), nodes.Fallback(account{ID: "fallback"}))
+	g, err := gb.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex, err := executor.New(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	run := func() executor.Outcome {
+		res, err := ex.Run(ctx, nil, ref)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Release()
+		return res.Node(ref).Outcome
+	}
+	run() // trips the breaker
+	if u.BreakerState() != gobreaker.StateOpen {
+		b.Fatal("breaker did not open")
+	}
+	for b.Loop() {
+		if o := run(); o != executor.Fallback {
+			b.Fatal(o)
+		}
+	}
 }

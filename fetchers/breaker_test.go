@@ -109,11 +109,6 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 	if h := f.hits.Load(); h != 1 {
 		t.Errorf("server hits = %d, want 1", h)
 	}
-	// Relative, not absolute: refusing must cost far less than the
-	// round trip that tripped the breaker.
-	if second.Duration() > first.Duration() {
-		t.Errorf("refused call took %v, the real one %v", second.Duration(), first.Duration())
-	}
 	if g.Node(acct.ID()).Meta[fetchers.MetaUpstream] != "accounts" {
 		t.Errorf("node meta = %v, want the upstream's name", g.Node(acct.ID()).Meta)
 	}
