@@ -51,8 +51,10 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 	for k, vs := range p.header {
 		req.Header[k] = append([]string(nil), vs...)
 	}
-	req.Header.Set("Accept", "application/json")
-	if p.body != nil {
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	if p.body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	u.textMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))

@@ -95,10 +95,15 @@ func TestRequestCarriesTraceDeadlineAndHooks(t *testing.T) {
 	}))
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	req := fetchers.Get("/a")
+	req.Header = http.Header{"Accept": {"application/vnd.accounts+json"}}
+	if _, err := fetchers.FetchJSON[account](ctx, u, req); err != nil {
 		t.Fatal(err)
 	}
 	h := f.lastHeader()
+	if got := h.Get("Accept"); got != "application/vnd.accounts+json" {
+		t.Errorf("Accept = %q, want the request's own", got)
+	}
 	if got := h.Get("Traceparent"); got != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" {
 		t.Errorf("traceparent = %q", got)
 	}
