@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +285,29 @@ func TestSlowBodyEndsAtDeadline(t *testing.T) {
 	}
 	if over := time.Since(deadline); over > 200*time.Millisecond {
 		t.Errorf("returned %v after the deadline", over)
+	}
+}
+
+func TestEachAttemptTellsTheTimeLeft(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if hit <= 2 {
+			writeJSON(w, http.StatusServiceUnavailable, `{}`)
+			return
+		}
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f, fetchers.WithRetries(2, 20*time.Millisecond, 20*time.Millisecond))
+	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/a")); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	prev := 5001
+	for i, h := range f.headers {
+		ms, err := strconv.Atoi(h.Get(fetchers.DeadlineHeader))
+		if err != nil || ms <= 0 || ms >= prev {
+			t.Errorf("attempt %d: %s = %q, want fewer ms than %d", i+1, fetchers.DeadlineHeader, h.Get(fetchers.DeadlineHeader), prev)
+		}
+		prev = ms
 	}
 }
