@@ -211,7 +211,7 @@ type worker struct {
 func (w *worker) startSpawned() {
 	for _, n := range w.spawn[:w.spawnLen] {
 		w.s.refs.Add(1)
-		go w.s.work(n)
+		w.s.e.workers.start(w.s, n)
 	}
 	w.spawnLen = 0
 }
@@ -290,7 +290,7 @@ func (w *worker) drain() {
 				w.spawnLen++
 			default:
 				s.refs.Add(1)
-				go s.work(n)
+				s.e.workers.start(s, n)
 			}
 		}
 	}
@@ -300,7 +300,6 @@ func (w *worker) drain() {
 // became ready, claiming one more blocking node at a time.
 func (s *run) work(n graph.NodeID) {
 	defer s.release()
-	growStack(int(n))
 	w := worker{s: s, mayBlock: true}
 	for n >= 0 {
 		v, attempts, ctxCause, err := s.call(n)
