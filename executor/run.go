@@ -282,16 +282,17 @@ func (w *worker) drain() {
 			w.reconsider(n)
 		default: // blocking kinds
 			s.prepare(n)
-			switch {
-			case w.mayBlock && w.next < 0:
+			if w.mayBlock && w.next < 0 {
 				w.next = n
-			case w.spawnLen < len(w.spawn):
-				w.spawn[w.spawnLen] = n
-				w.spawnLen++
-			default:
-				s.refs.Add(1)
-				s.e.workers.start(s, n)
+				continue
 			}
+			if w.spawnLen == len(w.spawn) { // start them without holding the lock they will want
+				s.mu.Unlock()
+				w.startSpawned()
+				s.mu.Lock()
+			}
+			w.spawn[w.spawnLen] = n
+			w.spawnLen++
 		}
 	}
 }
