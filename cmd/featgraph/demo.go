@@ -56,7 +56,7 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the jitter")
 	fs.DurationVar(&cfg.deadline, "deadline", 700*time.Millisecond, "the run's deadline")
 	serve := fs.String("serve", "", "instead of running the demo, serve every simulated service over HTTP on this `address` (host:port; port 0 picks a free one) until interrupted, each under /<service>, for specs such as examples/specs/cardauth.yaml")
-	out := fs.String("out", "", "also write the pictures of the run into this directory: graph.dot, graph.svg, run.dot, run.svg, waterfall.svg, trace.json")
+	out := fs.String("out", "featgraph-demo", "write the pictures of the run into this `directory`: graph.dot, graph.svg, run.dot, run.svg, waterfall.svg, trace.json (\"\" for none)")
 	fail := fs.String("fail", "", "comma-separated services whose calls fail, e.g. model ("+strings.Join(cardauth.ServiceNames, ", ")+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
