@@ -19,7 +19,7 @@ type Executor struct {
 	info       []nodeInfo // what the hot path needs of each descriptor, compactly
 	pool       sync.Pool
 	obs        observer // OpenTelemetry; see observe.go
-	workers    workers
+	goroutines goroutinePool
 }
 
 // nodeInfo is the part of a node's descriptor that every run reads, kept

@@ -211,7 +211,7 @@ type worker struct {
 func (w *worker) startSpawned() {
 	for _, n := range w.spawn[:w.spawnLen] {
 		w.s.refs.Add(1)
-		w.s.e.workers.start(w.s, n)
+		w.s.e.goroutines.start(w.s, n)
 	}
 	w.spawnLen = 0
 }

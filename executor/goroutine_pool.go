@@ -18,11 +18,11 @@ const (
 	maxIdleWorkers = 64
 )
 
-// workers keeps a few of an Executor's idle node goroutines for the next
+// goroutinePool keeps a few of an Executor's idle node goroutines for the next
 // blocking nodes to start on. A reused goroutine costs a wake-up instead of
 // a new goroutine, and its stack has already grown to what fetch bodies need.
 // One timer per Executor, not one per goroutine, retires the idle ones.
-type workers struct {
+type goroutinePool struct {
 	mu     sync.Mutex
 	idle   []*parked // most recently parked last
 	reaper *time.Timer
@@ -43,7 +43,7 @@ type task struct {
 }
 
 // start runs blocking node n of s on an idle goroutine, or on a new one.
-func (p *workers) start(s *run, n graph.NodeID) {
+func (p *goroutinePool) start(s *run, n graph.NodeID) {
 	p.mu.Lock()
 	if k := len(p.idle); k > 0 {
 		w := p.idle[k-1]
@@ -59,7 +59,7 @@ func (p *workers) start(s *run, n graph.NodeID) {
 
 // loop runs tasks until it is told to exit, or there are enough idle
 // goroutines without this one.
-func (p *workers) loop(t task) {
+func (p *goroutinePool) loop(t task) {
 	growStack(int(t.n))
 	var w *parked
 	for t.s != nil {
@@ -73,7 +73,7 @@ func (p *workers) loop(t task) {
 
 // park adds the calling goroutine to the idle ones, making its record on
 // first use; nil means there are enough idle goroutines already.
-func (p *workers) park(w *parked) *parked {
+func (p *goroutinePool) park(w *parked) *parked {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.idle) >= maxIdleWorkers {
@@ -97,7 +97,7 @@ func (p *workers) park(w *parked) *parked {
 
 // reap tells the goroutines parked since before the previous round (idle
 // for at least workerIdleTimeout) to exit; the oldest are first in the list.
-func (p *workers) reap() {
+func (p *goroutinePool) reap() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tick++
