@@ -15,8 +15,9 @@ import (
 type Executor struct {
 	g          *graph.Graph
 	runTimeout time.Duration
-	argStart   []int32    // node i's arguments live in run.args[argStart[i]:argStart[i+1]]
-	info       []nodeInfo // what the hot path needs of each descriptor, compactly
+	info       []nodeInfo     // what the hot path needs of each descriptor, compactly
+	deps       []graph.NodeID // every node's static dependencies, one after another
+	users      []graph.NodeID // every node's static users, one after another
 	pool       sync.Pool
 	obs        observer // OpenTelemetry; see observe.go
 	goroutines goroutinePool
@@ -33,6 +34,13 @@ type nodeInfo struct {
 	typ        reflect.Type
 	compute    graph.ComputeFunc
 	fetch      graph.FetchFunc
+	// The node's static dependencies (and its argument slots in a run) are
+	// deps[depStart:depEnd], its static users users[userStart:userEnd]:
+	// kept here, beside what a run reads anyway, rather than in separate
+	// offset arrays that cost a cache miss each on big graphs.
+	depStart, depEnd   int32
+	userStart, userEnd int32
+	lazyUsers          bool // some If, Switch, And or Or has it as a lazy dependency
 }
 
 // Option configures an Executor.
@@ -55,13 +63,19 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, errors.New("executor: nil graph")
 	}
-	e := &Executor{g: g, argStart: make([]int32, g.Len()+1), info: make([]nodeInfo, g.Len())}
+	e := &Executor{g: g, info: make([]nodeInfo, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
 		node := g.Node(id)
-		e.argStart[i+1] = e.argStart[i] + int32(len(g.Deps(id)))
 		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fetch: node.Fetch,
-			fallback: node.Fallback != nil, retries: node.Retry.Attempts > 1, timeout: node.Timeout}
+			fallback: node.Fallback != nil, retries: node.Retry.Attempts > 1, timeout: node.Timeout,
+			lazyUsers: len(g.LazyUsers(id)) > 0}
+		e.info[i].depStart = int32(len(e.deps))
+		e.deps = append(e.deps, g.Deps(id)...)
+		e.info[i].depEnd = int32(len(e.deps))
+		e.info[i].userStart = int32(len(e.users))
+		e.users = append(e.users, g.Users(id)...)
+		e.info[i].userEnd = int32(len(e.users))
 		for _, u := range g.LazyUsers(id) {
 			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
 				e.info[i].cancelable = true
@@ -78,6 +92,14 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	}
 	e.pool.New = func() any { return newRun(e) }
 	return e, nil
+}
+
+func (e *Executor) depsOf(n graph.NodeID) []graph.NodeID {
+	return e.deps[e.info[n].depStart:e.info[n].depEnd]
+}
+
+func (e *Executor) usersOf(n graph.NodeID) []graph.NodeID {
+	return e.users[e.info[n].userStart:e.info[n].userEnd]
 }
 
 // Graph returns the graph the Executor runs.

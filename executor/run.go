@@ -84,7 +84,7 @@ func newRun(e *Executor) *run {
 	n := e.g.Len()
 	s := &run{
 		e: e, g: e.g,
-		ns: make([]nodeState, n), live: make([]live, n), args: make([]any, e.argStart[n]),
+		ns: make([]nodeState, n), live: make([]live, n), args: make([]any, len(e.deps)),
 	}
 	s.resetNodes()
 	return s
@@ -177,7 +177,7 @@ func (s *run) demand(n graph.NodeID) {
 		}
 		s.ns[id].status = waiting
 		var pending int32
-		for _, d := range s.g.Deps(id) {
+		for _, d := range s.e.depsOf(id) {
 			switch s.ns[d].status {
 			case done:
 				continue
@@ -410,7 +410,7 @@ func (s *run) call(n graph.NodeID) (v any, attempts int32, ctxCause, err error) 
 // *PanicError.
 func (s *run) runBody(ctx context.Context, n graph.NodeID) (v any, err error) {
 	defer s.recoverPanic(n, &err)
-	args := s.args[s.e.argStart[n]:s.e.argStart[n+1]]
+	args := s.args[s.e.info[n].depStart:s.e.info[n].depEnd]
 	if s.e.info[n].kind == graph.KindEach {
 		return callEach(ctx, s.g.Node(n), args[0])
 	}
@@ -444,8 +444,9 @@ func retryable(node *graph.Node, err error) bool {
 // fillArgs copies the values of n's static dependencies into its argument
 // slots, or returns the first dependency that has no value. s.mu held.
 func (s *run) fillArgs(n graph.NodeID) (args []any, failed graph.NodeID) {
-	args = s.args[s.e.argStart[n]:s.e.argStart[n+1]]
-	for i, d := range s.g.Deps(n) {
+	info := &s.e.info[n]
+	args = s.args[info.depStart:info.depEnd]
+	for i, d := range s.e.deps[info.depStart:info.depEnd] {
 		if !s.ns[d].outcome.HasValue() {
 			return nil, d
 		}
@@ -530,16 +531,18 @@ func (w *worker) settle(n graph.NodeID, v any, cause error, oc Outcome) {
 		s.ns[n].val = v
 	}
 	s.ns[n].outcome, s.ns[n].cause, s.ns[n].endAt = oc, cause, w.now
-	for _, u := range s.g.Users(n) {
+	for _, u := range s.e.usersOf(n) {
 		if s.ns[u].status == waiting {
 			if s.ns[u].pending--; s.ns[u].pending == 0 {
 				s.ready = append(s.ready, u)
 			}
 		}
 	}
-	for _, p := range s.g.LazyUsers(n) {
-		if s.ns[p].status == running {
-			s.ready = append(s.ready, p)
+	if s.e.info[n].lazyUsers {
+		for _, p := range s.g.LazyUsers(n) {
+			if s.ns[p].status == running {
+				s.ready = append(s.ready, p)
+			}
 		}
 	}
 	if s.ns[n].isTarget {
