@@ -102,6 +102,9 @@ func (e *Executor) usersOf(n graph.NodeID) []graph.NodeID {
 	return e.users[e.info[n].userStart:e.info[n].userEnd]
 }
 
+// RunTimeout returns the deadline WithRunTimeout gives every run, or 0.
+func (e *Executor) RunTimeout() time.Duration { return e.runTimeout }
+
 // Graph returns the graph the Executor runs.
 func (e *Executor) Graph() *graph.Graph { return e.g }
 

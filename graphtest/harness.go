@@ -220,7 +220,7 @@ func (h *Harness) Run(ctx context.Context, inputs []executor.Input, targets ...g
 func (h *Harness) checkStrict(ctx context.Context, targets []graph.Target) error {
 	var unstubbed, unbounded []string
 	_, ctxDeadline := ctx.Deadline()
-	bounded := h.runTimeout > 0 || ctxDeadline
+	bounded := h.ex.RunTimeout() > 0 || ctxDeadline // RunTimeout, or WithRunTimeout through ExecutorOptions
 	for _, id := range h.orig.Ancestors(targets...) {
 		st := h.stubs[id]
 		if st.needsStub() {

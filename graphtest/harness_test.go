@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/graphtest"
+	"github.com/featgraph/featgraph/nodes"
 )
 
 var errDown = errors.New("kyc service down")
@@ -319,4 +321,17 @@ func TestDelayIsSeen(t *testing.T) {
 	if d := run.Node(a.model).Duration(); d < 20*time.Millisecond {
 		t.Errorf("model took %v, less than its 20ms delay", d)
 	}
+}
+
+func TestExecutorRunTimeoutBoundsHungStubs(t *testing.T) {
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", func(context.Context) (int, error) { return 1, nil })
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := graphtest.New(t, g, graphtest.StubHang(hung),
+		graphtest.ExecutorOptions(executor.WithRunTimeout(20*time.Millisecond)))
+	run := h.Run(context.Background(), nil, hung)
+	run.ExpectTimedOut(hung)
 }
