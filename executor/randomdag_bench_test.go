@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/featgraph/featgraph/executor"
@@ -61,26 +62,43 @@ func buildRandomDAG(tb testing.TB, preds [][]int, kind graph.Kind) (*graph.Graph
 	return g, targets
 }
 
-// runErrgroup is the hand-written baseline: a goroutine per node, started
-// at once, waiting on its predecessors' done channels.
-func runErrgroup(ctx context.Context, preds [][]int) error {
-	done := make([]chan struct{}, len(preds))
-	for i := range done {
-		done[i] = make(chan struct{})
-	}
-	g, ctx := errgroup.WithContext(ctx)
+// dagUsers returns, for each node, the nodes that have it as a predecessor.
+func dagUsers(preds [][]int) [][]int {
+	users := make([][]int, len(preds))
 	for i, ps := range preds {
+		for _, p := range ps {
+			users[p] = append(users[p], i)
+		}
+	}
+	return users
+}
+
+// runErrgroup is the hand-written baseline: a goroutine per node, started
+// by whichever predecessor finishes last (an atomic countdown per node).
+func runErrgroup(ctx context.Context, preds, users [][]int) error {
+	pending := make([]atomic.Int32, len(preds))
+	g, ctx := errgroup.WithContext(ctx)
+	var start func(i int)
+	start = func(i int) {
 		g.Go(func() error {
-			for _, p := range ps {
-				select {
-				case <-done[p]:
-				case <-ctx.Done():
-					return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			for _, u := range users[i] {
+				if pending[u].Add(-1) == 0 {
+					start(u)
 				}
 			}
-			close(done[i])
 			return nil
 		})
+	}
+	for i, ps := range preds {
+		pending[i].Store(int32(len(ps)))
+	}
+	for i, ps := range preds {
+		if len(ps) == 0 {
+			start(i)
+		}
 	}
 	return g.Wait()
 }
@@ -92,9 +110,10 @@ func BenchmarkRandomDAG(b *testing.B) {
 				preds := randomDAG(n)
 				ctx := context.Background()
 				if variant == "errgroup" {
+					users := dagUsers(preds)
 					b.ReportAllocs()
 					for b.Loop() {
-						if err := runErrgroup(ctx, preds); err != nil {
+						if err := runErrgroup(ctx, preds, users); err != nil {
 							b.Fatal(err)
 						}
 					}

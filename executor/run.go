@@ -620,7 +620,7 @@ func (w *worker) cancelUnneeded(n graph.NodeID) {
 // still on the ready stack, a branch chosen later), which would otherwise
 // find op canceled and fail with it.
 func (s *run) stillNeeded(op, except graph.NodeID) bool {
-	for _, u := range s.g.Users(op) {
+	for _, u := range s.e.usersOf(op) {
 		if s.ns[u].status != done {
 			return true
 		}
