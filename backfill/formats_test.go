@@ -107,9 +107,9 @@ func TestParquetRoundTrip(t *testing.T) {
 		t.Fatalf("%d written", st.Written)
 	}
 	data := buf.Bytes()
-	got, err := backfill.ParquetColumns(bytes.NewReader(data), int64(len(data)))
-	if err != nil || len(got) != len(cols) {
-		t.Fatalf("columns %v, %v", got, err)
+	got, rows, err := backfill.ParquetShape(bytes.NewReader(data), int64(len(data)))
+	if err != nil || len(got) != len(cols) || rows != 10000 {
+		t.Fatalf("columns %v, %d rows, %v", got, rows, err)
 	}
 	n := 0
 	for row, err := range backfill.ParquetSource(bytes.NewReader(data), int64(len(data)), "out.parquet") {

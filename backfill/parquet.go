@@ -162,8 +162,9 @@ func ParquetSource(r io.ReaderAt, size int64, name string) Source {
 	}
 }
 
-// ParquetColumns returns the column names of a Parquet file, in schema order.
-func ParquetColumns(r io.ReaderAt, size int64) (cols []string, err error) {
+// ParquetShape returns the column names of a Parquet file, in schema order,
+// and its number of rows.
+func ParquetShape(r io.ReaderAt, size int64) (cols []string, rows int64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("reading Parquet: %v", p)
@@ -171,12 +172,12 @@ func ParquetColumns(r io.ReaderAt, size int64) (cols []string, err error) {
 	}()
 	f, err := parquet.OpenFile(r, size)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, path := range f.Schema().Columns() {
 		cols = append(cols, path[0])
 	}
-	return cols, nil
+	return cols, f.NumRows(), nil
 }
 
 // readParquet calls yield for every row; it returns an error that ends the
