@@ -59,18 +59,24 @@ func trimSpace(b []byte) []byte {
 // JSONLWriter writes output rows, or dead letters, as JSON lines. It is both
 // a Sink and a DeadLetterSink; call Flush when done.
 type JSONLWriter struct {
-	w   *bufio.Writer
-	enc *json.Encoder
+	w *bufio.Writer
 }
 
 // NewJSONLWriter returns a JSONLWriter writing to w.
 func NewJSONLWriter(w io.Writer) *JSONLWriter {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	return &JSONLWriter{w: bw, enc: json.NewEncoder(bw)}
+	return &JSONLWriter{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 // Write writes o's Fields as one JSON object (keys sorted).
-func (j *JSONLWriter) Write(o Output) error { return j.enc.Encode(o.Fields()) }
+func (j *JSONLWriter) Write(o Output) error {
+	b, err := MarshalOutput(o)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = j.w.Write(b)
+	return err
+}
 
 // deadLetterJSON is a dead letter as written.
 type deadLetterJSON struct {
@@ -81,17 +87,32 @@ type deadLetterJSON struct {
 
 // WriteDeadLetter writes {"row": N, "error": "...", "columns": {...}}.
 func (j *JSONLWriter) WriteDeadLetter(d DeadLetter) error {
-	msg := ""
-	if d.Cause != nil {
-		msg = d.Cause.Error()
-	}
-	err := j.enc.Encode(deadLetterJSON{Row: d.Row.N, Error: msg, Columns: d.Row.Columns})
+	b, err := MarshalDeadLetter(d)
 	if err != nil {
-		// A column that cannot be encoded (NaN...) must not lose the dead letter.
-		err = j.enc.Encode(deadLetterJSON{Row: d.Row.N, Error: msg})
+		return err
 	}
+	b = append(b, '\n')
+	_, err = j.w.Write(b)
 	return err
 }
 
 // Flush writes what is buffered.
 func (j *JSONLWriter) Flush() error { return j.w.Flush() }
+
+// MarshalOutput returns o as the JSON object a JSONLWriter writes (no newline).
+func MarshalOutput(o Output) ([]byte, error) { return json.Marshal(o.Fields()) }
+
+// MarshalDeadLetter returns d as the JSON object a JSONLWriter writes for a
+// dead letter (no newline); a column that cannot be encoded (NaN...) drops the
+// columns, never the dead letter.
+func MarshalDeadLetter(d DeadLetter) ([]byte, error) {
+	msg := ""
+	if d.Cause != nil {
+		msg = d.Cause.Error()
+	}
+	b, err := json.Marshal(deadLetterJSON{Row: d.Row.N, Error: msg, Columns: d.Row.Columns})
+	if err != nil {
+		b, err = json.Marshal(deadLetterJSON{Row: d.Row.N, Error: msg})
+	}
+	return b, err
+}
