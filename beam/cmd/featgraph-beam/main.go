@@ -23,7 +23,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs" // gs:// paths on Dataflow
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // --runner: prism (default), flink, spark, dataflow, universal
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"             // --runner: prism (default), flink, spark, dataflow, universal
 
 	"github.com/featgraph/featgraph/beam/featbeam"
 )
