@@ -31,7 +31,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	var inputs, upstreams listFlag
 	fs.Var(&inputs, "input", "bind an input: `NAME=VALUE` (repeatable; objects and lists as JSON)")
 	fs.Var(&upstreams, "upstream", "replace an upstream's base URL: `NAME=URL` (repeatable)")
-	deadline := fs.Duration("deadline", 0, "the run's deadline, such as 700ms (default: none)")
+	deadline := fs.Duration("deadline", 0, "the run's deadline, such as 700ms (default: the spec's deadline, if any)")
 	format := fs.String("format", "table", "output format: table or json")
 	tracePath := fs.String("trace", "", "write the run record as JSON to this `file` (featgraph trace draws it)")
 	outDir := fs.String("out", "", "write the run's pictures into this `dir`ectory")
@@ -67,6 +67,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var exOpts []executor.Option
+	if *deadline == 0 {
+		*deadline = s.Deadline() // the spec's own, if it has one
+	}
 	if *deadline > 0 {
 		exOpts = append(exOpts, executor.WithRunTimeout(*deadline))
 	}
