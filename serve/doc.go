@@ -19,7 +19,9 @@
 // the field, a missing or wrong bearer token 401, an unknown graph 404, a body
 // over the size limit 413, more runs in flight than allowed 429 with
 // Retry-After (answered at once, before the body is read), and a server that
-// is draining 503. Every error body is JSON: {"error": "...", "field": "..."}.
+// is draining 503. Every error body of these endpoints is JSON:
+// {"error": "...", "field": "..."}; an unknown path is net/http's plain 404,
+// a known path with the wrong method its 405.
 //
 // A request's deadline is the smaller of the graph's run deadline (a spec's
 // deadline key, or GraphDeadline) and the caller's X-Request-Deadline-Ms

@@ -218,9 +218,6 @@ func (s *Server) routes() {
 	if s.cfg.metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.metrics)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", "no such endpoint: "+r.Method+" "+r.URL.Path)
-	})
 	s.mux = mux
 }
 
@@ -238,7 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mux.ServeHTTP(&sw, r)
 	}
 	route := r.Pattern // "POST /v1/graphs/{name}/decide": method and route
-	if route == "" || route == "/" {
+	if route == "" {
 		route = knownMethod(r.Method) + " other"
 	}
 	span.SetName(route)
