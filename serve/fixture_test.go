@@ -55,6 +55,17 @@ func (u *upstreamServer) seen() []http.Header {
 	return append([]http.Header(nil), u.headers...)
 }
 
+// gets counts the GET calls seen: those a request cache shares.
+func (u *upstreamServer) gets() int {
+	n := 0
+	for _, h := range u.seen() {
+		if h.Get("X-Test-Method") == http.MethodGet {
+			n++
+		}
+	}
+	return n
+}
+
 func (u *upstreamServer) reset() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -68,10 +79,12 @@ func startUpstreams(t testing.TB, opts ...cardauth.ServiceOption) (*cardauth.Ser
 		t.Fatal(err)
 	}
 	u := &upstreamServer{}
-	h := svc.Handler()
+	handler := svc.Handler()
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.mu.Lock()
-		u.headers = append(u.headers, r.Header.Clone())
+		h := r.Header.Clone()
+		h.Set("X-Test-Method", r.Method)
+		u.headers = append(u.headers, h)
 		gate, calls := u.gate, u.gateCalls
 		u.mu.Unlock()
 		if gate != nil {
@@ -85,7 +98,7 @@ func startUpstreams(t testing.TB, opts ...cardauth.ServiceOption) (*cardauth.Ser
 				return
 			}
 		}
-		h.ServeHTTP(w, r)
+		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(u.Close)
 	return svc, u
