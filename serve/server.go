@@ -198,6 +198,10 @@ func (s *Server) Close() {
 	s.metrics.close()
 }
 
+// Runs returns the number of runs started so far (decides and batch
+// rows). Run ids count them: the n-th run's id ends in -n, in hex.
+func (s *Server) Runs() uint64 { return s.runSeq.Load() }
+
 // Graphs returns the names of the graphs served.
 func (s *Server) Graphs() []string {
 	set := s.cur.Load()

@@ -382,7 +382,7 @@ func serveSpecs(ctx context.Context, e *env, f *serveFlags, specs []specArg, tok
 		_ = hs.Close()
 		return fmt.Errorf("draining: %w", err)
 	}
-	fmt.Fprintln(e.stdout, "featgraph serve: stopped")
+	fmt.Fprintf(e.stdout, "featgraph serve: stopped after %d runs\n", srv.Runs())
 	return nil
 }
 
