@@ -7,9 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/propagation"
 
@@ -104,10 +108,33 @@ func startUpstreams(t testing.TB, opts ...cardauth.ServiceOption) (*cardauth.Ser
 	return svc, u
 }
 
-// loadCardauth loads the cardauth spec against the upstreams at url.
+// generousDeadline is the deadline of the spec the tests serve.
+const generousDeadline = 60 * time.Second
+
+// generousSpec writes examples/specs/cardauth.yaml with its node timeouts
+// at 30 s and its deadline at 60 s, so that a run on a loaded machine
+// (under -race, beside other tests) does not time out where a test does
+// not ask it to.
+func generousSpec(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile(cardauthSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = regexp.MustCompile(`timeout: \d+ms`).ReplaceAll(data, []byte("timeout: 30s"))
+	data = bytes.Replace(data, []byte("deadline: 700ms"), []byte("deadline: "+generousDeadline.String()), 1)
+	path := filepath.Join(t.TempDir(), "cardauth.yaml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// loadCardauth loads the cardauth spec (generousSpec) against the
+// upstreams at url.
 func loadCardauth(t testing.TB, url string, gopts ...serve.GraphOption) *serve.Graph {
 	t.Helper()
-	g, err := serve.LoadSpec("cardauth", cardauthSpec, []spec.Option{
+	g, err := serve.LoadSpec("cardauth", generousSpec(t), []spec.Option{
 		spec.Getenv(func(k string) string {
 			if k == "CARDAUTH_URL" {
 				return url
