@@ -189,4 +189,3 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	}
 	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
 }
-
