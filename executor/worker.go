@@ -330,11 +330,10 @@ func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnd
 	case ns.hasDL && w.now >= ns.deadline:
 		w.settle(n, running, nil, s.lateError(n, w.now), Timeout, attempts)
 	case err != nil && ctxEnded:
-		if cause := context.Cause(s.ctx); cause != nil {
-			w.settle(n, running, nil, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), cause), Canceled, attempts)
-		} else {
-			w.settle(n, running, nil, ErrNotNeeded, Canceled, attempts)
+		if s.ctx.Err() != nil {
+			return // the run's context ended: abort, on Run's goroutine, settles every node alike
 		}
+		w.settle(n, running, nil, ErrNotNeeded, Canceled, attempts)
 	case err != nil:
 		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
 	default:
