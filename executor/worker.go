@@ -323,9 +323,8 @@ func (s *run) endLive(n graph.NodeID) {
 func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnded bool) {
 	s := w.s
 	ns := &s.ns[n]
-	var pe *PanicError
 	switch {
-	case err != nil && errors.As(err, &pe):
+	case err != nil && isPanic(err):
 		w.settle(n, running, nil, err, Error, attempts)
 	case ns.hasDL && w.now >= ns.deadline:
 		w.settle(n, running, nil, s.lateError(n, w.now), Timeout, attempts)
@@ -620,6 +619,13 @@ func (s *run) expire(n graph.NodeID) {
 	}
 	w.settle(n, running, nil, s.lateError(n, w.now), Timeout, 0)
 	w.loop()
+}
+
+// isPanic reports whether err is a *PanicError; its own function, so that
+// the target of errors.As is allocated only when there is an error.
+func isPanic(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe)
 }
 
 func asBool(v any) bool {
