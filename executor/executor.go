@@ -24,6 +24,7 @@ type Executor struct {
 	obs        observer // OpenTelemetry; see observe.go
 	plans      sync.Map // hash of a target list -> *plan
 	nplans     atomic.Int32
+	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
 }
 
 // userEdge is one static edge seen from its dependency: the user, and the
@@ -73,7 +74,7 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, errors.New("executor: nil graph")
 	}
-	e := &Executor{g: g, info: make([]nodeInfo, g.Len())}
+	e := &Executor{g: g, info: make([]nodeInfo, g.Len()), grows: make([]atomic.Bool, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
 		node := g.Node(id)

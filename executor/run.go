@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/featgraph/featgraph/graph"
 	"go.opentelemetry.io/otel/trace"
@@ -152,8 +153,12 @@ func (s *run) execute(parent context.Context, p *plan) {
 	}
 	s.refs.Store(1)
 	for i, id := range p.needed {
-		s.ns[id].pending.Store(p.pending[i])
-		s.ns[id].st.Store(waiting)
+		// Plain stores: no goroutine of this run exists yet, and those
+		// started below see them (a go statement orders them). An atomic
+		// store costs a locked instruction per node.
+		ns := &s.ns[id]
+		*(*int32)(unsafe.Pointer(&ns.pending)) = p.pending[i]
+		*(*uint32)(unsafe.Pointer(&ns.st)) = waiting
 	}
 	for _, id := range p.unique {
 		s.ns[id].isTarget = true
@@ -253,6 +258,7 @@ func (s *run) startTree(list []graph.NodeID) {
 		go s.startTree(list[half:])
 		list = list[:half]
 	}
+	s.e.preGrow(list[0])
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
 	w.tick()
 	w.ready.push(list[0])
@@ -411,6 +417,17 @@ func (s *run) stillNeeded(d graph.NodeID) bool {
 func (s *run) chosenValid(n graph.NodeID) bool {
 	c := s.ns[n].chosen.Load() - 1
 	return c >= 0 && int(c) < len(s.g.Lazy(n)) && s.ns[s.g.Lazy(n)[c]].st.Load() != idle
+}
+
+// preGrow grows the stack of a new goroutine about to run blocking node n
+// when n's body was seen to grow its stack in an earlier run: a body that
+// needs more than the initial 2 KB (HTTP clients, decoders) then pays for
+// one cheap copy of a one-frame stack instead of a frame-by-frame walk of a
+// deep one, while bodies that fit pay nothing.
+func (e *Executor) preGrow(n graph.NodeID) {
+	if e.grows[n].Load() {
+		growStack(int(n))
+	}
 }
 
 // growStack grows a new node goroutine's stack from its initial 2 KB to

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime"
 	"time"
+	"unsafe"
 
 	"github.com/featgraph/featgraph/graph"
 )
@@ -28,14 +29,15 @@ type worker struct {
 	curAttempts int32
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
-	demands     nodeStack
-	drops       nodeStack
+	demands     []graph.NodeID
+	drops       []graph.NodeID
 }
 
 // nodeStack is a stack of node IDs that needs no allocation for its first
-// sixteen entries.
+// eight entries. It stays small: a worker lives on its goroutine's stack,
+// which starts at 2 KB.
 type nodeStack struct {
-	fixed [16]graph.NodeID
+	fixed [8]graph.NodeID
 	n     int
 	more  []graph.NodeID
 }
@@ -257,7 +259,7 @@ func (w *worker) startBlocking(n graph.NodeID) {
 
 // runClaimed is the goroutine of claimed blocking node n.
 func (s *run) runClaimed(n graph.NodeID) {
-	growStack(int(n))
+	s.e.preGrow(n)
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
 	w.runBlocking(n)
 	w.loop()
@@ -287,7 +289,12 @@ func (w *worker) runBlocking(n graph.NodeID) {
 		}
 		attempts++
 		w.cur, w.curAttempts = n, attempts
+		var marker byte
+		before := uintptr(unsafe.Pointer(&marker))
 		v, err = s.callBody(l.ctx, n, args)
+		if uintptr(unsafe.Pointer(&marker)) != before && !s.e.grows[n].Load() {
+			s.e.grows[n].Store(true) // the body grew the stack: see preGrow
+		}
 		if err == nil || !info.retries {
 			w.cur = -1
 			break
@@ -507,12 +514,10 @@ func (w *worker) demand(root graph.NodeID) {
 	s := w.s
 	s.demanding.Add(1)
 	defer s.demanding.Add(-1)
-	w.demands.push(root)
-	for {
-		id, ok := w.demands.pop()
-		if !ok {
-			return
-		}
+	w.demands = append(w.demands[:0], root)
+	for len(w.demands) > 0 {
+		id := w.demands[len(w.demands)-1]
+		w.demands = w.demands[:len(w.demands)-1]
 		if s.ended.Load() {
 			continue
 		}
@@ -536,7 +541,7 @@ func (w *worker) demand(root graph.NodeID) {
 			ds := &s.ns[d]
 			switch ds.st.Load() {
 			case idle:
-				w.demands.push(d)
+				w.demands = append(w.demands, d)
 			case done:
 				if !ds.outcome.HasValue() {
 					if failed < 0 {
@@ -569,12 +574,10 @@ func (w *worker) dropDeps(u graph.NodeID) {
 // it any more, and then what only it needed.
 func (w *worker) dropUnneeded(d graph.NodeID) {
 	s := w.s
-	w.drops.push(d)
-	for {
-		d, ok := w.drops.pop()
-		if !ok {
-			return
-		}
+	w.drops = append(w.drops[:0], d)
+	for len(w.drops) > 0 {
+		d := w.drops[len(w.drops)-1]
+		w.drops = w.drops[:len(w.drops)-1]
 		ds := &s.ns[d]
 		st := ds.st.Load()
 		if (st != waiting && st != running) || ds.isTarget || s.stillNeeded(d) {
@@ -592,12 +595,8 @@ func (w *worker) dropUnneeded(d graph.NodeID) {
 				c()
 			}
 		}
-		for _, dd := range s.e.depsOf(d) {
-			w.drops.push(dd)
-		}
-		for _, dd := range s.g.Lazy(d) {
-			w.drops.push(dd)
-		}
+		w.drops = append(w.drops, s.e.depsOf(d)...)
+		w.drops = append(w.drops, s.g.Lazy(d)...)
 	}
 }
 
