@@ -110,7 +110,7 @@ func TestTooManyRequestsHonoursRetryAfter(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, 2*time.Second))
 	start := time.Now()
 	if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
 		t.Fatal(err)
