@@ -153,7 +153,7 @@ func callerDeadline(r *http.Request) (context.Context, context.CancelFunc, error
 	}
 	ms, err := strconv.ParseInt(h, 10, 64)
 	if err != nil || ms <= 0 || ms > 24*3600*1000 {
-		return nil, nil, fmt.Errorf("%s %q: want a whole number of milliseconds from 1 to 86400000", DeadlineHeader, excerpt([]byte(h)))
+		return nil, nil, fmt.Errorf("%s %s: want a whole number of milliseconds from 1 to 86400000", DeadlineHeader, excerpt([]byte(h)))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(ms)*time.Millisecond)
 	return ctx, cancel, nil

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/spec"
@@ -280,13 +281,20 @@ func specConverter(t spec.Type) func(json.RawMessage) (any, error) {
 	}
 }
 
-// excerpt quotes the start of a JSON value for an error message.
-func excerpt(raw json.RawMessage) string {
+// excerpt is the start of a JSON value (or header), for an error message:
+// as it came when it is printable, quoted otherwise.
+func excerpt(raw []byte) string {
 	const max = 40
-	if len(raw) > max {
-		return strconv.Quote(string(raw[:max])) + "..."
+	s, more := string(raw), ""
+	if len(s) > max {
+		s, more = s[:max], "..."
 	}
-	return strconv.Quote(string(raw))
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || r == utf8.RuneError {
+			return strconv.Quote(s) + more
+		}
+	}
+	return s + more
 }
 
 // isNumber reports whether raw is a JSON number (not a string, not NaN or
