@@ -70,12 +70,6 @@ func (u *upstreamServer) gets() int {
 	return n
 }
 
-func (u *upstreamServer) reset() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.headers = nil
-}
-
 func startUpstreams(t testing.TB, opts ...cardauth.ServiceOption) (*cardauth.Services, *upstreamServer) {
 	t.Helper()
 	svc, err := cardauth.NewServices(opts...)
