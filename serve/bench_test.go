@@ -191,3 +191,43 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	}
 	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
 }
+
+// BenchmarkShed measures a 429: the time from a request reaching the
+// handler to its answer when every run slot is taken (in process, no
+// network), beside a 404 for an unknown graph as the floor of any answer.
+//
+//	go test ./serve -run '^$' -bench Shed -benchmem -count 6
+func BenchmarkShed(b *testing.B) {
+	f := newFixture(b, nil, serve.WithMaxInFlight(1))
+	gate := f.up.setGate()
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		call(b, "POST", f.url+"/v1/graphs/cardauth/decide", req("1"), nil, nil)
+	}()
+	for f.srv.InFlight() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	body := []byte(`{"transaction_id":"t1","card_id":"c1","customer_id":"u1","merchant_id":"m1"}`)
+	for _, bc := range []struct{ name, path string }{
+		{"429", "/v1/graphs/cardauth/decide"},
+		{"404", "/v1/graphs/nope"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r := httptest.NewRequest("POST", bc.path, bytes.NewReader(body))
+				if bc.name == "404" {
+					r.Method = "GET"
+				}
+				w := httptest.NewRecorder()
+				f.srv.ServeHTTP(w, r)
+				if w.Code != map[string]int{"429": 429, "404": 404}[bc.name] {
+					b.Fatalf("%d", w.Code)
+				}
+			}
+		})
+	}
+	close(gate)
+	<-held
+}
