@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -183,9 +182,9 @@ func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
 		v, err := t.ParseValue(kv[1])
 		if err != nil {
 			msg := fmt.Sprintf("--input %s=%s: not %s %s", kv[0], quoteValue(kv[1]), article(t.String()), t)
-			var numErr *strconv.NumError
-			if !errors.As(err, &numErr) {
-				msg += ": " + err.Error() // why the JSON does not fit
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) {
+				msg += ": " + err.Error() // where the JSON breaks
 			}
 			return nil, usageError{errors.New(msg)}
 		}
