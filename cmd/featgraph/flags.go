@@ -45,7 +45,13 @@ func printHelp(w io.Writer, fs *flag.FlagSet, name, usage string) {
 		}
 		fmt.Fprintf(w, "  %s%s%s\n", dashes, f.Name, arg)
 		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" && f.DefValue != "[]" {
-			help += fmt.Sprintf(" (default %q)", f.DefValue)
+			def := f.DefValue
+			if g, ok := f.Value.(flag.Getter); ok {
+				if _, isString := g.Get().(string); isString {
+					def = fmt.Sprintf("%q", def)
+				}
+			}
+			help += " (default " + def + ")"
 		}
 		for line := range strings.SplitSeq(help, "\n") {
 			fmt.Fprintf(w, "      %s\n", line)
