@@ -228,11 +228,7 @@ func note(n executor.NodeResult) string {
 	case n.Outcome == executor.Skipped && n.Kind == graph.KindFetch:
 		return "not needed: branch not taken"
 	case n.Cause != nil:
-		msg := n.Cause.Error()
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i] // a panic's stack
-		}
-		return msg
+		return cleanNodeMessage(firstLine(n.Cause.Error()), n.Name) // no panic stack, the node not named again
 	}
 	return ""
 }

@@ -127,3 +127,30 @@ func keyValues(items []string, flagName string) ([][2]string, error) {
 	}
 	return out, nil
 }
+
+// formatFlag is --format: table (for people, the default) or json (for
+// machines); any other value is a usage error when the flags are parsed.
+type formatFlag string
+
+// addFormatFlag defines --format table|json on fs.
+func addFormatFlag(fs *flag.FlagSet) *formatFlag {
+	f := formatFlag("table")
+	fs.Var(&f, "format", "output format: `table` or json")
+	return &f
+}
+
+func (f *formatFlag) String() string { return string(*f) }
+
+func (f *formatFlag) Set(s string) error {
+	if s != "table" && s != "json" {
+		return errors.New("want table or json")
+	}
+	*f = formatFlag(s)
+	return nil
+}
+
+// Get returns the format, so that help quotes its default as a string's.
+func (f *formatFlag) Get() any { return string(*f) }
+
+// json reports whether JSON was asked for.
+func (f *formatFlag) json() bool { return *f == "json" }

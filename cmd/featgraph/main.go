@@ -88,7 +88,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 	case "-version", "--version":
 		args = []string{"version"}
 	case "help":
-		if len(args) == 1 {
+		if len(args) == 1 || args[1] == "help" {
 			printUsage(e.stdout)
 			return exitOK
 		}

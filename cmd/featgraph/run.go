@@ -42,7 +42,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	fs.Var(&inputs, "input", "bind an input: `NAME=VALUE` (repeatable; objects and lists as JSON)")
 	fs.Var(&upstreams, "upstream", "replace an upstream's base URL: `NAME=URL` (repeatable)")
 	deadline := fs.Duration("deadline", 0, "the run's deadline, such as 700ms (default: none)")
-	format := fs.String("format", "table", "output format: table or json")
+	format := addFormatFlag(fs)
 	recordPath := fs.String("record", "", "write the run record (JSON) to this `FILE`; featgraph draw draws it")
 	outDir := addOutDirFlag(fs, "", "write the run's pictures into this `DIR`: graph, run and waterfall SVGs, DOT, trace.json (Perfetto)")
 	files, err := parseInterleaved(fs, args)
@@ -51,9 +51,6 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	if len(files) != 1 {
 		return usagef("want one spec file, got %d arguments", len(files))
-	}
-	if *format != "table" && *format != "json" {
-		return usagef("--format %s: want table or json", quoteValue(*format))
 	}
 	if *deadline < 0 {
 		return usagef("--deadline %v is negative", *deadline)
@@ -108,7 +105,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	defer res.Release()
 	rec := res.Record()
-	if *format == "json" {
+	if format.json() {
 		err = printJSON(e.stdout, s, res)
 	} else {
 		err = printTable(e.stdout, s, res)

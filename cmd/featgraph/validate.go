@@ -56,16 +56,13 @@ type specErrorJSON struct {
 // they are accepted and listed.
 func runValidate(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "validate", validateUsage)
-	format := fs.String("format", "table", "output format: table or json")
+	format := addFormatFlag(fs)
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
 		return usagef("no spec file given")
-	}
-	if *format != "table" && *format != "json" {
-		return usagef("--format %s: want table or json", quoteValue(*format))
 	}
 	out := validateJSON{Valid: true}
 	bad := 0
@@ -76,7 +73,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 			bad++
 			r.Valid, out.Valid = false, false
 			r.Errors = specErrors(err)
-			if *format == "table" {
+			if !format.json() {
 				fmt.Fprintln(e.stderr, cleanMessage(err.Error()))
 			}
 			out.Files = append(out.Files, r)
@@ -85,7 +82,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 		s.Close()
 		r.Nodes, r.Targets, r.Unbound, r.Unresolved = s.Graph().Len(), s.Targets(), s.Unbound(), s.Unresolved()
 		out.Files = append(out.Files, r)
-		if *format == "json" {
+		if format.json() {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: ok (%d nodes, targets %v)\n", file, r.Nodes, r.Targets)
@@ -96,7 +93,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "%s: note: upstream %q reads an environment variable that is not set here; set it (or use --upstream) to run\n", file, name)
 		}
 	}
-	if *format == "json" {
+	if format.json() {
 		if err := writeJSON(e.stdout, out); err != nil {
 			return err
 		}
