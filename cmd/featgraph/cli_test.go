@@ -181,6 +181,7 @@ func TestCleanMessage(t *testing.T) {
 		{"", `node "a": node "b": boom`, `node "a": node "b": boom`}, // two nodes, both named
 		{"", `"graph": graph: node "graph" is declared twice`, `"graph": node "graph" is declared twice`},
 		{"", fmt.Sprintf(`f.yaml:4:11: "a": expression %q: unknown name x`, long), `f.yaml:4:11: "a": expression "x + x + x + x + x + x + x + x + x + x + x + x + x + x + x + …" (1000000 bytes): unknown name x`},
+		{"", "a\x1b[2J\tb\nc\x00d\u0085e\xffé", "a\\x1b[2J\tb\nc\\x00d\\u0085e\ufffdé"},
 		{"", "héllo " + strings.Repeat("é", 1000), "héllo " + strings.Repeat("é", 181) + "… (line of 2007 bytes)"},
 	} {
 		if got := cleanNodeMessage(tc.in, tc.node); got != tc.want {
@@ -451,5 +452,30 @@ func TestValidateJSON(t *testing.T) {
 	}
 	if code, _, _ := runCommand(t, "validate", "--format", "json", good); code != 0 {
 		t.Errorf("a valid file: exit code %d", code)
+	}
+}
+
+// TestHostileArguments: values from the command line or a file are never
+// echoed raw (no terminal control sequence reaches stderr), and hostile
+// files fail cleanly.
+func TestHostileArguments(t *testing.T) {
+	small := writeSpec(t, "small.yaml", smallSpec)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run", small, "--input", "qty=\x1b[2J\x07"}, 2, `--input qty="\x1b[2J\a": not an int`},
+		{[]string{"run", small, "--input", "\x1b]0;pwned\x07=1"}, 2, `--input "\x1b]0;pwned\a": the spec has no such input`},
+		{[]string{"\x1b[31mred"}, 2, `unknown command "\x1b[31mred"`},
+		{[]string{"draw", "/dev/zero"}, 1, "/dev/zero: "},
+		{[]string{"run", small, "--\x1b[2Jx"}, 2, `flag provided but not defined: -\x1b[2Jx`},
+		{[]string{"draw", small}, 1, "reading run record"},
+		{[]string{"draw", writeSpec(t, "dup.json", `{"nodes": [{"name": "a", "kind": "input", "outcome": "ok"}, {"name": "a", "kind": "input", "outcome": "ok"}]}`)}, 1, `node "a" appears twice`},
+	} {
+		code, _, errOut := runCommand(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) || strings.ContainsAny(errOut, "\x1b\x07") {
+			t.Errorf("%q: exit code %d, stderr %q; want %d and %q, no control characters", tc.args, code, errOut, tc.code, tc.want)
+		}
 	}
 }

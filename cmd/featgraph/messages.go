@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,9 @@ import (
 //     reads `node "long": upstream "accounts": …`;
 //   - no package prefix leaks into the middle of a message (`"a": graph:
 //     dependency cycle` reads `"a": dependency cycle`);
+//   - no control character reaches the terminal raw (an escape sequence in
+//     an argument or a body could rewrite the screen): all but newline and
+//     tab are written as Go escapes;
 //   - no value is echoed whole when it is long: a quoted string longer than
 //     maxQuoted bytes is cut and says how long it was, and so is a line
 //     longer than maxLine bytes (a 1 MB expression, a huge --input value).
@@ -54,7 +58,35 @@ func cleanNodeMessage(msg, node string) string {
 	}
 	msg = dedupNodes(msg, node)
 	msg = truncateQuoted(msg)
-	return truncateLines(msg)
+	return truncateLines(escapeControls(msg))
+}
+
+// escapeControls writes the control characters of msg, but newline and
+// tab, as Go escapes (\x1b), and invalid UTF-8 as \ufffd.
+func escapeControls(msg string) string {
+	clean := true
+	for _, r := range msg {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\n' && r != '\t') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return msg
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case unicode.IsControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r) // invalid UTF-8 arrives as RuneError and is written as U+FFFD
+		}
+	}
+	return b.String()
 }
 
 // dedupNodes removes `node "x": ` and `, node "x"` where "x" was already
