@@ -116,9 +116,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	specs, err := checkServeArgs(e, &f, positional)
+	specs, err := checkServeArgs(&f, positional)
 	if err != nil {
-		fs.Usage()
 		return err
 	}
 	tokens, err := readTokens(e, &f)
@@ -132,7 +131,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // checkServeArgs checks the flags and names the specs.
-func checkServeArgs(e *env, f *serveFlags, positional []string) ([]specArg, error) {
+func checkServeArgs(f *serveFlags, positional []string) ([]specArg, error) {
 	if len(positional) == 0 {
 		return nil, usageError{errors.New("no spec file given")}
 	}
