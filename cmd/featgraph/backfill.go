@@ -332,7 +332,7 @@ const shownDeadLetters = 5
 func (d *deadLetters) WriteDeadLetter(dl backfill.DeadLetter) error {
 	if d.shown < shownDeadLetters {
 		d.shown++
-		fmt.Fprintf(d.stderr, "failed: %v\n", dl.Cause)
+		fmt.Fprintf(d.stderr, "failed: %s\n", cleanMessage(dl.Cause.Error()))
 	}
 	if d.w == nil {
 		return nil
