@@ -3,8 +3,11 @@ package featbeam_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +22,7 @@ import (
 	"github.com/featgraph/featgraph/beam/featbeam"
 	"github.com/featgraph/featgraph/examples/cardauth"
 	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/serve"
 )
 
 // The card-authorization graph against the in-process simulated services;
@@ -57,7 +61,7 @@ func writeCardauthRows(t testing.TB, path string, n int) {
 	for i := range n {
 		fmt.Fprintf(&b, `{"transaction_id":"t%d","card_id":"c%d","customer_id":"u%d","merchant_id":"m%d","label":%d}`+"\n", i, i%5000, i%4000, i%300, i%2)
 		if i%100 == 99 {
-			fmt.Fprintf(&b, `{"transaction_id":"t%d","card_id":%d}`+"\n", i, i)
+			fmt.Fprintf(&b, `{"transaction_id":"bad%d","card_id":%d}`+"\n", i, i)
 		}
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -88,7 +92,8 @@ func readShards(t testing.TB, glob string) []string {
 
 // TestSameRowsSameOutputsAsBackfill runs 1,000 rows (and 10 bad ones)
 // through backfill on one machine and through the Beam transform on prism:
-// the output rows and the dead letters are the same, byte for byte.
+// the output rows and the dead letters are the same, byte for byte. The
+// same rows sent to serve's decide-batch get the same decisions.
 func TestSameRowsSameOutputsAsBackfill(t *testing.T) {
 	dir := t.TempDir()
 	rows := filepath.Join(dir, "rows.jsonl")
@@ -120,6 +125,7 @@ func TestSameRowsSameOutputsAsBackfill(t *testing.T) {
 	if st.Written != 1000 || st.Failed != 10 {
 		t.Fatalf("backfill: %d written, %d failed; want 1000 and 10", st.Written, st.Failed)
 	}
+	sameAsServe(t, rows, outBuf.String())
 	sortedLines := func(b *bytes.Buffer) []string {
 		l := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 		slices.Sort(l)
@@ -160,4 +166,101 @@ func TestSameRowsSameOutputsAsBackfill(t *testing.T) {
 	if shards < 2 {
 		t.Errorf("rows went to %d of 4 shards", shards)
 	}
+}
+
+// sameAsServe sends the rows of the file at path to serve's decide-batch
+// (the cardauth graph, served) and checks that every row backfill wrote
+// (backfillOut, JSON lines) gets the same decision, and the others a 400.
+func sameAsServe(t *testing.T, path, backfillOut string) {
+	t.Helper()
+	want := map[string]string{} // transaction_id -> decision, as JSON
+	for l := range strings.Lines(backfillOut) {
+		var row map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatal(err)
+		}
+		want[string(row["transaction_id"])] = canonical(t, row["decision"])
+	}
+	ex, err := cardauthExecutor("0s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := serve.FromGraph("cardauth", ex.Graph(), []string{"decision"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serve.New([]*serve.Graph{g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []map[string]any
+	for l := range strings.Lines(string(data)) {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatal(err)
+		}
+		delete(row, "label") // serve takes the graph's inputs only
+		batch = append(batch, row)
+	}
+	same, rejected := 0, 0
+	for start := 0; start < len(batch); start += 500 {
+		rows := batch[start:min(start+500, len(batch))]
+		body, err := json.Marshal(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post(hs.URL+"/v1/graphs/cardauth/decide-batch", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ans serve.BatchAnswer
+		err = json.NewDecoder(resp.Body).Decode(&ans)
+		resp.Body.Close()
+		if err != nil || len(ans.Results) != len(rows) {
+			t.Fatalf("decide-batch: status %d, %d results for %d rows, %v", resp.StatusCode, len(ans.Results), len(rows), err)
+		}
+		for i, a := range ans.Results {
+			id, _ := json.Marshal(rows[i]["transaction_id"])
+			w, ok := want[string(id)]
+			switch {
+			case !ok && a.Status == http.StatusBadRequest:
+				rejected++
+			case ok && a.Status == http.StatusOK:
+				d, err := json.Marshal(a.Targets["decision"])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := canonical(t, d); got != w {
+					t.Errorf("row %s: serve decided %s, backfill %s", id, got, w)
+				}
+				same++
+			default:
+				t.Errorf("row %s: serve answered %d (%s); in backfill's output: %v", id, a.Status, a.Error, ok)
+			}
+		}
+	}
+	if same != 1000 || rejected != 10 {
+		t.Errorf("serve: %d rows decided as backfill did, %d rejected; want 1000 and 10", same, rejected)
+	}
+}
+
+// canonical re-encodes a JSON value with sorted keys.
+func canonical(t *testing.T, raw []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

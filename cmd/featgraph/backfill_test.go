@@ -200,7 +200,7 @@ func TestBackfillCSVToJSONLWithOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := runMain(context.Background(), e, []string{"backfill", patientCardauthSpec(t), "--in", rows, "--out", out,
-		"--outcomes", "--unordered", "--progress", "bar"})
+		"--outcomes", "--unordered", "--progress", "bar", "--in-flight", "4"})
 	if code != 0 {
 		t.Fatalf("exit code %d:\n%s\n%s", code, stdout, stderr)
 	}
