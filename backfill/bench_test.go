@@ -45,7 +45,8 @@ func BenchmarkCardauth2ms(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ex, err := executor.New(ca.Graph, executor.WithRunTimeout(700*time.Millisecond))
+	// A generous deadline: this measures throughput on a loaded machine, not the SLA.
+	ex, err := executor.New(ca.Graph, executor.WithRunTimeout(10*time.Second))
 	if err != nil {
 		b.Fatal(err)
 	}
