@@ -149,8 +149,12 @@ type flightContext struct {
 func newFlightContext(ctx context.Context) *flightContext {
 	f := &flightContext{Context: context.WithoutCancel(ctx), done: make(chan struct{})}
 	if d, ok := ctx.Deadline(); ok {
+		// Under the lock: a deadline already past fires the timer at once,
+		// and expire must see f.timer set.
+		f.mu.Lock()
 		f.deadline = d
 		f.timer = time.AfterFunc(time.Until(d), f.expire)
+		f.mu.Unlock()
 	}
 	return f
 }
