@@ -98,6 +98,9 @@ type prepared struct {
 	method string
 	url    string
 	path   string // Request.Path: the template when there are PathValues
+	// shown is the URL errors show when the path came from a template:
+	// the template in place of the values, query values redacted.
+	shown  string
 	header http.Header
 	body   []byte
 	repeat bool
@@ -110,6 +113,9 @@ func (u *Upstream) prepare(node string, r Request) (*prepared, error) {
 		return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: %w", ErrBadRequest, err))
 	}
 	p.url = u.resolve(path, r.Query)
+	if r.PathValues != nil {
+		p.shown = u.shownURL(r.Path, r.Query)
+	}
 	switch b := r.Body.(type) {
 	case nil:
 	case []byte:
