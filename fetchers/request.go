@@ -67,7 +67,11 @@ func Get(path string, keyValues ...string) Request {
 	return r
 }
 
-// PostJSON returns a POST Request of path that sends body as JSON.
+// PostJSON returns a POST Request of path that sends body as JSON. For a
+// path holding values from outside, give a template and set PathValues:
+//
+//	r := fetchers.PostJSON("/cards/{id}/holds", hold)
+//	r.PathValues = []string{cardID}
 func PostJSON(path string, body any) Request {
 	return Request{Method: http.MethodPost, Path: path, Body: body}
 }
