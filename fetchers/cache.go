@@ -149,9 +149,7 @@ type flightContext struct {
 func newFlightContext(ctx context.Context) *flightContext {
 	f := &flightContext{Context: context.WithoutCancel(ctx), done: make(chan struct{})}
 	if d, ok := ctx.Deadline(); ok {
-		// Under the lock: a deadline already past fires the timer at once,
-		// and expire must see f.timer set.
-		f.mu.Lock()
+		f.mu.Lock() // the timer may fire before it is stored
 		f.deadline = d
 		f.timer = time.AfterFunc(time.Until(d), f.expire)
 		f.mu.Unlock()
