@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -11,8 +12,9 @@ import (
 	"github.com/expr-lang/expr/ast"
 )
 
-// An expression is compiled twice: once as written, to check it and find
-// its type and dependencies, then with guards, to run. The guards are calls
+// An expression is compiled as written, to check it and find its type and
+// dependencies; when it has predicates, string +, ranges or built-ins that
+// allocate, it is compiled again with guards, to run. The guards are calls
 // that expr's VM makes like any other function, on a per-evaluation
 // *guard passed in the environment:
 //
@@ -21,14 +23,14 @@ import (
 //     slot a map or filter result takes), and ends the evaluation when its
 //     context is done: this is the cooperative check that stops an
 //     abandoned evaluation soon after its deadline.
-//   - $fg_pre(g, op, args...) runs before a string + and before the
+//   - $fg_pre(g, op, args...) runs before a string +, a range a..b and the
 //     built-ins that allocate (repeat, join, replace, split, toJSON...):
 //     it charges what the operation is about to allocate, from the sizes
 //     of its arguments, and fails before allocating past the budget. The
 //     arguments are bound with let first, so that each is evaluated once.
 //
-// expr's own budget (vm.VM.MemoryBudget, in elements) still covers ranges
-// and array and map literals.
+// expr's own budget (vm.VM.MemoryBudget, set to the same limit and counted
+// in elements or bytes) still covers array and map literals.
 const (
 	guardVar  = "$fg"
 	guardTick = "$fg_tick"
@@ -91,7 +93,7 @@ func (g *guard) tick(cost int64) error {
 		return err
 	}
 	if g.steps--; g.steps < 0 {
-		return g.stop(&limitError{what: "expression step budget", limit: g.limits.ExprSteps})
+		return g.stop(&limitError{what: "expression step budget", limit: g.limits.ExprSteps, count: true})
 	}
 	return g.charge(cost)
 }
@@ -119,7 +121,9 @@ var guardFunctions = []expr.Option{
 	}),
 }
 
-var errNoGuard = &limitError{what: "expression guard missing"}
+// errNoGuard is the error of a guard function called without its guard,
+// which only a bug of the patch can do.
+var errNoGuard = errors.New("spec: expression guard missing")
 
 // allocating are the built-ins that allocate in proportion to their
 // arguments, with how cost sizes them.
@@ -154,6 +158,16 @@ func cost(op string, args []any, limit int64) int64 {
 			return int64(len(s0)) + int64(len(s1))
 		}
 		return 0
+	case "..":
+		from, ok1 := args[0].(int)
+		to, ok2 := args[1].(int)
+		if !ok1 || !ok2 || to < from {
+			return 0
+		}
+		if n := uint64(to - from); to-from < 0 || n >= uint64(limit/slot) {
+			return -1
+		}
+		return (int64(to-from) + 1) * slot
 	case "repeat":
 		n, ok := args[1].(int)
 		if !isStr || !ok || n <= 0 {
@@ -327,12 +341,12 @@ func (p *guardPatch) Visit(node *ast.Node) {
 			}
 		}
 	case *ast.BinaryNode:
-		if n.Operator == "+" && mayBeString(n.Left) && mayBeString(n.Right) {
+		if n.Operator == "+" && mayBeString(n.Left) && mayBeString(n.Right) || n.Operator == ".." {
 			if p.needed++; p.dry {
 				return
 			}
 			args := []ast.Node{n.Left, n.Right}
-			p.wrap(node, "+", args)
+			p.wrap(node, n.Operator, args)
 			n.Left, n.Right = args[0], args[1]
 		}
 	}

@@ -81,6 +81,7 @@ type exprProgram struct {
 	program *vm.Program
 	typ     Type
 	limits  *Limits
+	guarded bool // compiled with the guards, which read guardVar
 }
 
 func (b *builder) exprNode(n *nodeDecl, d *graph.Node) {
@@ -142,8 +143,10 @@ func (p *exprProgram) eval(ctx context.Context, args []any) (any, error) {
 	for i, name := range p.deps {
 		env[name] = args[i]
 	}
-	env[guardVar] = g
-	machine := vm.VM{MemoryBudget: uint(p.limits.ExprMemory / slot)}
+	if p.guarded {
+		env[guardVar] = g
+	}
+	machine := vm.VM{MemoryBudget: uint(p.limits.ExprMemory)}
 	v, err := machine.Run(p.program, env)
 	switch {
 	case g.err != nil:
@@ -204,6 +207,9 @@ func compileExpr(src string, env func(*exprparser.Tree) types.Map, t Type) (p *e
 	if err != nil {
 		return nil, err
 	}
+	if usesEnv(tree.Node) {
+		return nil, errors.New("$env is not available in a spec: name the inputs and nodes you read")
+	}
 	names := env(tree)
 	opts := append(slices.Clip(mathFunctions), expectOf(t)...)
 	checked, err := expr.Compile(src, append(opts, expr.Env(names))...)
@@ -217,7 +223,7 @@ func compileExpr(src string, env func(*exprparser.Tree) types.Map, t Type) (p *e
 	ast.Walk(new(checked.Node()), ids)
 	if !needsGuards(checked.Node()) {
 		// Straight-line code over values of fixed size: nothing to guard.
-		return &exprProgram{src: src, deps: ids.names, program: checked, typ: t}, nil
+		return &exprProgram{src: src, deps: ids.names, program: checked, typ: t, guarded: false}, nil
 	}
 
 	guarded := maps.Clone(names)
@@ -227,5 +233,21 @@ func compileExpr(src string, env func(*exprparser.Tree) types.Map, t Type) (p *e
 	if err != nil {
 		return nil, fmt.Errorf("guarding the expression: %w", err)
 	}
-	return &exprProgram{src: src, deps: ids.names, program: program, typ: t}, nil
+	return &exprProgram{src: src, deps: ids.names, program: program, typ: t, guarded: true}, nil
+}
+
+// usesEnv reports whether an expression reads $env, which would reach past
+// its dependencies (and to its guard).
+func usesEnv(tree ast.Node) bool {
+	v := &envUse{}
+	ast.Walk(&tree, v)
+	return v.found
+}
+
+type envUse struct{ found bool }
+
+func (v *envUse) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == "$env" {
+		v.found = true
+	}
 }

@@ -24,8 +24,9 @@ func exprSpec(src, typ string) string {
 }
 
 // runExpr loads exprSpec(src, typ) and runs it with the given run deadline
-// and inputs n, k and s. It returns how x ended and how long Run took.
-func runExpr(t *testing.T, src, typ string, deadline time.Duration, n, k int, s string, opts ...spec.Option) (executor.NodeResult, time.Duration) {
+// and inputs n, k and s. It returns how x ended, its value and how long
+// Run took.
+func runExpr(t *testing.T, src, typ string, deadline time.Duration, n, k int, s string, opts ...spec.Option) (executor.NodeResult, any, time.Duration) {
 	t.Helper()
 	sp, err := spec.Parse("hostile.yaml", []byte(exprSpec(src, typ)), opts...)
 	if err != nil {
@@ -44,7 +45,8 @@ func runExpr(t *testing.T, src, typ string, deadline time.Duration, n, k int, s 
 	}
 	defer res.Release()
 	x, _ := res.Lookup("x")
-	return x, took
+	v, _ := res.Value(id)
+	return x, v, took
 }
 
 // cpuTime is the CPU time this process has used so far.
@@ -98,7 +100,7 @@ func TestHostileExpressions(t *testing.T) {
 			if !slices.Contains(tc.want, executor.Timeout) {
 				deadline = 20 * time.Second
 			}
-			x, took := runExpr(t, tc.src, tc.typ, deadline, tc.n, tc.k, tc.s, spec.WithLimits(spec.Limits{ExprMemory: tc.memory}))
+			x, _, took := runExpr(t, tc.src, tc.typ, deadline, tc.n, tc.k, tc.s, spec.WithLimits(spec.Limits{ExprMemory: tc.memory}))
 			runtime.ReadMemStats(&after)
 			if !slices.Contains(tc.want, x.Outcome) {
 				t.Fatalf("outcome %v (cause %v), want one of %v", x.Outcome, x.Cause, tc.want)
@@ -125,7 +127,7 @@ func TestHostileExpressions(t *testing.T) {
 // the process is idle afterwards.
 func TestHostileExpressionStopsCPU(t *testing.T) {
 	const deadline = 50 * time.Millisecond
-	x, took := runExpr(t, "let r = 1..n; count(r, {all(r, {all(r, {# > 0})})})", "int", deadline, 5000, 0, "")
+	x, _, took := runExpr(t, "let r = 1..n; count(r, {all(r, {all(r, {# > 0})})})", "int", deadline, 5000, 0, "")
 	if x.Outcome != executor.Timeout {
 		t.Fatalf("outcome %v (cause %v), want timeout", x.Outcome, x.Cause)
 	}

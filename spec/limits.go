@@ -72,10 +72,11 @@ var ErrLimit = errors.New("limit exceeded")
 type limitError struct {
 	what  string
 	limit int64
+	count bool // the limit is a count, not bytes
 }
 
 func (e *limitError) Error() string {
-	return fmt.Sprintf("%s exceeded (the limit is %s)", e.what, human(e.limit, e.what != "step budget"))
+	return fmt.Sprintf("%s exceeded (the limit is %s)", e.what, human(e.limit, !e.count))
 }
 
 func (e *limitError) Is(target error) bool { return target == ErrLimit }
