@@ -159,24 +159,24 @@ func cost(op string, args []any, limit int64) int64 {
 		}
 		return 0
 	case "..":
-		from, ok1 := args[0].(int)
-		to, ok2 := args[1].(int)
+		from, ok1 := toInt(args[0])
+		to, ok2 := toInt(args[1])
 		if !ok1 || !ok2 || to < from {
 			return 0
 		}
-		if n := uint64(to - from); to-from < 0 || n >= uint64(limit/slot) {
+		if n := to - from; n < 0 || n >= limit/slot { // n < 0: it overflowed
 			return -1
 		}
-		return (int64(to-from) + 1) * slot
+		return (to - from + 1) * slot
 	case "repeat":
-		n, ok := args[1].(int)
+		n, ok := toInt(args[1])
 		if !isStr || !ok || n <= 0 {
 			return 0
 		}
-		if len(s0) > 0 && int64(n) > limit/int64(len(s0)) {
+		if len(s0) > 0 && n > limit/int64(len(s0)) {
 			return -1
 		}
-		return int64(len(s0)) * int64(n)
+		return int64(len(s0)) * n
 	case "join":
 		sep, _ := str(1)
 		var n int64
@@ -244,12 +244,43 @@ func cost(op string, args []any, limit int64) int64 {
 	return 0
 }
 
+// toInt converts a number as expr does for a count or a range bound
+// (runtime.ToInt), saturating instead of wrapping.
+func toInt(v any) (int64, bool) {
+	r := reflect.ValueOf(v)
+	switch {
+	case r.CanInt():
+		return r.Int(), true
+	case r.CanUint():
+		return int64(min(r.Uint(), math.MaxInt64)), true
+	case r.CanFloat():
+		f := r.Float()
+		switch {
+		case f != f: // NaN
+			return 0, true
+		case f >= math.MaxInt64:
+			return math.MaxInt64, true
+		case f <= math.MinInt64:
+			return math.MinInt64, true
+		}
+		return int64(f), true
+	}
+	return 0, false
+}
+
+// maxDepth is how deep textSize and leaves look into nested values before
+// taking them as too large (values from JSON are never deeper than 10,000).
+const maxDepth = 10_000
+
 // textSize is about how long the text (fmt or indented JSON) of v is, at
 // nesting depth; it stops counting past limit. It counts a value each time
 // it appears: a list holding the same long string a thousand times prints
 // it a thousand times.
 func textSize(v any, depth int, limit int64) int64 {
 	const elem = 4 // separator, quotes, a space
+	if depth > maxDepth || limit < 0 {
+		return math.MaxInt64
+	}
 	switch v := v.(type) {
 	case nil:
 		return 4
@@ -261,22 +292,30 @@ func textSize(v any, depth int, limit int64) int64 {
 		return 24
 	}
 	rv := reflect.ValueOf(v)
-	var n int64
+	n := int64(2)
+	// add adds the text of one element; false when it goes past limit.
+	add := func(parts ...any) bool {
+		n += elem + 2*int64(depth+1)
+		for _, p := range parts {
+			c := textSize(p, depth+1, limit-n)
+			if c > limit-n {
+				return false
+			}
+			n += c
+		}
+		return n <= limit
+	}
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
-		n = 2
 		for i := range rv.Len() {
-			n += textSize(rv.Index(i).Interface(), depth+1, limit-n) + elem + 2*int64(depth+1)
-			if n > limit {
+			if !add(rv.Index(i).Interface()) {
 				return math.MaxInt64
 			}
 		}
 	case reflect.Map:
-		n = 2
 		it := rv.MapRange()
 		for it.Next() {
-			n += textSize(it.Key().Interface(), depth+1, limit-n) + textSize(it.Value().Interface(), depth+1, limit-n) + elem + 2*int64(depth+1)
-			if n > limit {
+			if !add(it.Key().Interface(), it.Value().Interface()) {
 				return math.MaxInt64
 			}
 		}
@@ -287,8 +326,17 @@ func textSize(v any, depth int, limit int64) int64 {
 }
 
 // leaves counts the non-list elements of v, looking into nested lists as
-// flatten does; it stops counting past limit.
+// flatten does; past limit/slot of them, or maxDepth levels, it returns
+// math.MaxInt64/slot.
 func leaves(v reflect.Value, limit int64) int64 {
+	return leavesAt(v, 0, limit/slot)
+}
+
+func leavesAt(v reflect.Value, depth int, max int64) int64 {
+	const tooMany = math.MaxInt64 / slot
+	if depth > maxDepth || max < 0 {
+		return tooMany
+	}
 	for v.Kind() == reflect.Interface {
 		v = v.Elem()
 	}
@@ -297,10 +345,11 @@ func leaves(v reflect.Value, limit int64) int64 {
 	}
 	var n int64
 	for i := range v.Len() {
-		n += leaves(v.Index(i), limit-n)
-		if n*slot > limit {
-			return math.MaxInt64 / slot
+		c := leavesAt(v.Index(i), depth+1, max-n)
+		if c > max-n {
+			return tooMany
 		}
+		n += c
 	}
 	return n
 }
