@@ -2,9 +2,11 @@ package spec_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/expr-lang/expr"
 
@@ -97,5 +99,45 @@ func benchRun(b *testing.B, g *graph.Graph, inputs []executor.Input) {
 			b.Fatal(err)
 		}
 		res.Release()
+	}
+}
+
+// BenchmarkExprPastDeadline calls the body of an expr node that would run
+// for minutes (nested predicates over a range) with a 5 ms deadline, and
+// reports how long after the deadline it returns: how soon an abandoned
+// evaluation stops using CPU. The baseline is the same body with a
+// deadline already passed: the cost of starting and stopping at once; and
+// "spin", a Go loop that reads the clock at every iteration with the same
+// 5 ms deadline, is the floor the machine's scheduling sets.
+func BenchmarkExprPastDeadline(b *testing.B) {
+	s, err := spec.Parse("late.yaml", []byte(exprSpec("let r = 1..n; count(r, {all(r, {all(r, {# > 0})})})", "int")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	id, _ := s.Graph().Lookup("x")
+	body := s.Graph().Node(id).Fetch
+	args := []any{5000}
+	for _, tc := range []struct {
+		name     string
+		deadline time.Duration
+		spin     bool
+	}{{"passed", 0, false}, {"spin", 5 * time.Millisecond, true}, {"5ms", 5 * time.Millisecond, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var late time.Duration
+			for b.Loop() {
+				ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
+				dl, _ := ctx.Deadline()
+				if tc.spin {
+					for time.Now().Before(dl) {
+					}
+				} else if _, err := body(ctx, args); !errors.Is(err, context.DeadlineExceeded) {
+					b.Fatalf("error %v, want the deadline", err)
+				}
+				late += time.Since(dl)
+				cancel()
+			}
+			b.ReportMetric(float64(late.Microseconds())/float64(b.N), "µs-past-deadline")
+		})
 	}
 }

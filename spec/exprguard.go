@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
@@ -43,16 +44,20 @@ const slot = 16
 // guard is the budget of one evaluation. It has no exported fields or
 // methods: an expression that reaches it through $env can do nothing with it.
 type guard struct {
-	ctx    context.Context
-	done   <-chan struct{}
-	memory int64 // bytes left
-	steps  int64 // predicate iterations left
-	limits *Limits
-	err    error // why the evaluation was stopped
+	ctx      context.Context
+	done     <-chan struct{}
+	deadline time.Time // the context's, checked on the clock too
+	checks   uint32    // calls of live so far
+	memory   int64     // bytes left
+	steps    int64     // predicate iterations left
+	limits   *Limits
+	err      error // why the evaluation was stopped
 }
 
 func newGuard(ctx context.Context, l *Limits) *guard {
-	return &guard{ctx: ctx, done: ctx.Done(), memory: l.ExprMemory, steps: l.ExprSteps, limits: l}
+	g := &guard{ctx: ctx, done: ctx.Done(), memory: l.ExprMemory, steps: l.ExprSteps, limits: l}
+	g.deadline, _ = ctx.Deadline()
+	return g
 }
 
 // stop records why the evaluation ends and returns it for expr to raise.
@@ -83,8 +88,14 @@ func (g *guard) live() error {
 	case <-g.done:
 		return g.stop(context.Cause(g.ctx))
 	default:
-		return nil
 	}
+	// The context's timer needs a goroutine to run, which a loaded machine
+	// may hold back for milliseconds while this one computes: read the
+	// clock too, every few checks.
+	if g.checks++; g.checks%8 == 0 && !g.deadline.IsZero() && !time.Now().Before(g.deadline) {
+		return g.stop(context.DeadlineExceeded)
+	}
+	return nil
 }
 
 // tick is one predicate iteration.
