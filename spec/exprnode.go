@@ -14,7 +14,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
@@ -211,8 +215,8 @@ func compileExpr(src string, env func(*exprparser.Tree) types.Map, t Type) (p *e
 		return nil, errors.New("$env is not available in a spec: name the inputs and nodes you read")
 	}
 	names := env(tree)
-	opts := append(slices.Clip(mathFunctions), expectOf(t)...)
-	checked, err := expr.Compile(src, append(opts, expr.Env(names))...)
+	opts := expectOf(t)
+	checked, err := compile(src, plainFunctions, append(opts, expr.Env(names))...)
 	if err != nil {
 		return nil, err
 	}
@@ -228,8 +232,7 @@ func compileExpr(src string, env func(*exprparser.Tree) types.Map, t Type) (p *e
 
 	guarded := maps.Clone(names)
 	guarded[guardVar] = types.Any
-	opts = append(opts, guardFunctions...)
-	program, err := expr.Compile(src, append(opts, expr.Env(guarded), expr.Patch(&guardPatch{}))...)
+	program, err := compile(src, guardedFunctions, append(opts, expr.Env(guarded), expr.Patch(&guardPatch{}))...)
 	if err != nil {
 		return nil, fmt.Errorf("guarding the expression: %w", err)
 	}
@@ -250,4 +253,46 @@ func (v *envUse) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == "$env" {
 		v.found = true
 	}
+}
+
+// exprBuiltins is expr's table of built-ins, made once: expr.Compile makes
+// it anew for every expression, which was a third of the cost of loading a
+// spec of many expressions.
+var exprBuiltins = conf.CreateNew().Builtins
+
+// plainFunctions and guardedFunctions are the tables of functions an
+// expression may call, without and with the guard functions, made once.
+var plainFunctions, guardedFunctions = functionTable(mathFunctions), functionTable(append(slices.Clip(mathFunctions), guardFunctions...))
+
+func functionTable(opts []expr.Option) conf.FunctionsTable {
+	c := conf.CreateNew()
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c.Functions
+}
+
+// compile is expr.Compile (v1.17) with the tables of built-ins and functions
+// shared between expressions: they are only read.
+func compile(src string, functions conf.FunctionsTable, opts ...expr.Option) (*vm.Program, error) {
+	config := &conf.Config{
+		Optimize: true, ShortCircuit: true, MaxNodes: conf.DefaultMaxNodes,
+		ConstFns: map[string]reflect.Value{}, Functions: functions, Builtins: exprBuiltins, Disabled: map[string]bool{},
+	}
+	for _, opt := range opts {
+		opt(config)
+	}
+	config.Check()
+	tree, err := checker.ParseCheck(src, config)
+	if err != nil {
+		return nil, err
+	}
+	if err := optimizer.Optimize(&tree.Node, config); err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			return nil, fe.Bind(tree.Source)
+		}
+		return nil, err
+	}
+	return compiler.Compile(tree, config)
 }
