@@ -97,7 +97,8 @@ func FuzzExpr(f *testing.F) {
 			t.Fatalf("run: %v", err)
 		}
 		defer res.Release()
-		if o := res.Node(id).Outcome; o != executor.OK && o != executor.Error && o != executor.Timeout {
+		// Canceled: on a loaded machine, the deadline may pass before x starts.
+		if o := res.Node(id).Outcome; o != executor.OK && o != executor.Error && o != executor.Timeout && o != executor.Canceled {
 			t.Fatalf("outcome %v", o)
 		}
 	})
