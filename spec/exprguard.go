@@ -19,11 +19,15 @@ import (
 // that expr's VM makes like any other function, on a per-evaluation
 // *guard passed in the environment:
 //
-//   - $fg_tick(g, cost) starts the body of every predicate ({...} of all,
+//   - $fg_tick(cost) starts the body of every predicate ({...} of all,
 //     count, map, reduce...). It counts the step, charges the cost (the
 //     slot a map or filter result takes), and ends the evaluation when its
 //     context is done: this is the cooperative check that stops an
-//     abandoned evaluation soon after its deadline.
+//     abandoned evaluation soon after its deadline. It is the guard's own
+//     func(int) bool in the environment, which expr calls directly, without
+//     allocating (a function given with expr.Function costs an allocation
+//     per call); it stops the evaluation by panicking, which the VM turns
+//     into an error.
 //   - $fg_pre(g, op, args...) runs before a string +, a range a..b and the
 //     built-ins that allocate (repeat, join, replace, split, toJSON...):
 //     it charges what the operation is about to allocate, from the sizes
@@ -109,16 +113,21 @@ func (g *guard) tick(cost int64) error {
 	return g.charge(cost)
 }
 
+// tickFunc is $fg_tick of g.
+func (g *guard) tickFunc() func(int) bool {
+	return func(cost int) bool {
+		if err := g.tick(int64(cost)); err != nil {
+			panic(err)
+		}
+		return true
+	}
+}
+
+// tickType is the type of $fg_tick.
+var tickType = reflect.TypeFor[func(int) bool]()
+
 // guardFunctions are the guard functions as expr options.
 var guardFunctions = []expr.Option{
-	expr.Function(guardTick, func(args ...any) (any, error) {
-		g, ok := args[0].(*guard)
-		cost, _ := args[1].(int)
-		if !ok {
-			return nil, errNoGuard
-		}
-		return nil, g.tick(int64(cost))
-	}),
 	expr.Function(guardPre, func(args ...any) (any, error) {
 		g, ok := args[0].(*guard)
 		op, _ := args[1].(string)
@@ -389,7 +398,8 @@ func (p *guardPatch) Visit(node *ast.Node) {
 				if p.needed++; p.dry {
 					continue
 				}
-				tick := p.call(guardTick, pred, &ast.IntegerNode{Value: int(perItem[n.Name])})
+				tick := &ast.CallNode{Callee: &ast.IdentifierNode{Value: guardTick}, Arguments: []ast.Node{&ast.IntegerNode{Value: int(perItem[n.Name])}}}
+				tick.SetLocation(pred.Location())
 				body := &ast.SequenceNode{Nodes: []ast.Node{tick, pred.Node}}
 				body.SetLocation(pred.Node.Location())
 				pred.Node = body

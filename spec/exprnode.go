@@ -143,12 +143,12 @@ func quoteShort(src string) string {
 // evaluation itself soon after, and bound its memory and steps.
 func (p *exprProgram) eval(ctx context.Context, args []any) (any, error) {
 	g := newGuard(ctx, p.limits)
-	env := make(map[string]any, len(p.deps)+1)
+	env := make(map[string]any, len(p.deps)+2)
 	for i, name := range p.deps {
 		env[name] = args[i]
 	}
 	if p.guarded {
-		env[guardVar] = g
+		env[guardVar], env[guardTick] = g, g.tickFunc()
 	}
 	machine := vm.VM{MemoryBudget: uint(p.limits.ExprMemory)}
 	v, err := machine.Run(p.program, env)
@@ -232,6 +232,7 @@ func compileExpr(src string, env func(*exprparser.Tree) types.Map, t Type) (p *e
 
 	guarded := maps.Clone(names)
 	guarded[guardVar] = types.Any
+	guarded[guardTick] = types.TypeOf(reflect.Zero(tickType).Interface())
 	program, err := compile(src, guardedFunctions, append(opts, expr.Env(guarded), expr.Patch(&guardPatch{}))...)
 	if err != nil {
 		return nil, fmt.Errorf("guarding the expression: %w", err)
