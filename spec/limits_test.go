@@ -138,6 +138,12 @@ func TestLoadFileSize(t *testing.T) {
 	if _, err := spec.Parse("big.yaml", data, spec.WithLimits(spec.Limits{FileSize: 1 << 10})); !errors.Is(err, spec.ErrLimit) {
 		t.Errorf("Parse: %v, want ErrLimit", err)
 	}
+	if _, err := spec.ReadFile("/dev/zero"); !errors.Is(err, spec.ErrLimit) {
+		t.Errorf("ReadFile(/dev/zero): %v, want ErrLimit", err)
+	}
+	if got, err := spec.ReadFile(path); err != nil || string(got) != string(data) {
+		t.Errorf("ReadFile: %v, %d bytes of %d", err, len(got), len(data))
+	}
 	s, err := spec.Load(path, spec.WithLimits(spec.Limits{FileSize: int64(len(data))}))
 	if err != nil {
 		t.Fatalf("a file at the limit: %v", err)

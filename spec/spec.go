@@ -110,6 +110,21 @@ func AllowUnsetEnv() Option {
 // file, or an endless one such as /dev/zero, is an error matching ErrLimit.
 func Load(path string, opts ...Option) (*Spec, error) {
 	c := newConfig(opts)
+	data, err := readFile(path, c)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, c)
+}
+
+// ReadFile reads the spec file at path as Load does, at most
+// [Limits].FileSize bytes of it (see [WithLimits]): for callers that need
+// the bytes too, to hash them say, before they Parse them.
+func ReadFile(path string, opts ...Option) ([]byte, error) {
+	return readFile(path, newConfig(opts))
+}
+
+func readFile(path string, c *config) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
@@ -123,7 +138,7 @@ func Load(path string, opts ...Option) (*Spec, error) {
 	if int64(len(data)) > limit {
 		return nil, ErrorList{fileTooLarge(path, limit)}
 	}
-	return parse(path, data, c)
+	return data, nil
 }
 
 // fileTooLarge is the error of a spec file over its size limit.
