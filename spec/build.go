@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -41,6 +42,7 @@ type builder struct {
 	state      map[string]int8         // type resolution: 1 visiting, 2 done
 	unbound    []string
 	unresolved []string
+	ownCache   *cache.Cache // made for cache: nodes when Load was given none
 }
 
 func (b *builder) failAt(at pos, node, format string, args ...any) {
@@ -105,6 +107,9 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		for _, up := range b.opened {
 			up.Close()
 		}
+		if b.ownCache != nil {
+			b.ownCache.Close()
+		}
 		return nil, b.errs
 	}
 	shared := map[string]*fetchers.Upstream{}
@@ -113,7 +118,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 			shared[u.Name] = up
 		}
 	}
-	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared}, nil
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared, cache: b.ownCache}, nil
 }
 
 func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
@@ -444,6 +449,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 			d.Fallback = func(error) (any, error) { return v, nil }
 		}
 	}
+	b.applyCache(n, &d)
 	return d, len(b.errs) == before
 }
 

@@ -442,15 +442,15 @@ var nodeKinds = []string{"http", "value", "expr", "if", "switch", "and", "or", "
 
 // keysOf lists the keys allowed in a node of each kind, besides the common ones.
 var keysOf = map[string][]string{
-	"http":   {"http", "retry", "breaker", "hedge"},
+	"http":   {"http", "retry", "breaker", "hedge", "cache"},
 	"value":  {"value"},
 	"expr":   {"expr"},
 	"if":     {"if", "then", "else"},
 	"switch": {"switch", "cases", "default"},
 	"and":    {"and"},
 	"or":     {"or"},
-	"each":   {"each", "http", "go", "limit", "retry", "breaker", "hedge"},
-	"go":     {"go", "deps", "retry"},
+	"each":   {"each", "http", "go", "limit", "retry", "breaker", "hedge", "cache"},
+	"go":     {"go", "deps", "retry", "cache"},
 }
 
 var commonKeys = []string{"type", "timeout", "fallback", "description"}
@@ -605,6 +605,7 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 		}
 		p.parsePolicies(fs, name, &d.policies)
 	}
+	p.parseCache(fs, name, d)
 	return d
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -19,6 +20,7 @@ type Spec struct {
 	unresolved []string
 	upstreams  []*fetchers.Upstream
 	shared     map[string]*fetchers.Upstream
+	cache      *cache.Cache // the spec's own, when it made one
 }
 
 // Input is an input a spec declares.
@@ -38,6 +40,7 @@ type config struct {
 	upstreamOpts  []fetchers.Option
 	allowUnbound  bool
 	allowUnsetEnv bool
+	cache         *cache.Cache
 }
 
 // Bind supplies the Go code of the go node called name (or of the element
@@ -141,6 +144,9 @@ func Parse(name string, data []byte, opts ...Option) (*Spec, error) {
 func (s *Spec) Close() {
 	for _, up := range s.upstreams {
 		up.Close()
+	}
+	if s.cache != nil {
+		s.cache.Close()
 	}
 }
 
