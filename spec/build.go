@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/batch"
 	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
@@ -43,6 +44,7 @@ type builder struct {
 	unbound    []string
 	unresolved []string
 	ownCache   *cache.Cache // made for cache: nodes when Load was given none
+	batches    map[string]*batch.Batch[string, any]
 }
 
 func (b *builder) failAt(at pos, node, format string, args ...any) {
@@ -110,6 +112,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		if b.ownCache != nil {
 			b.ownCache.Close()
 		}
+		closeBatches(b.batches)
 		return nil, b.errs
 	}
 	shared := map[string]*fetchers.Upstream{}
@@ -118,7 +121,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 			shared[u.Name] = up
 		}
 	}
-	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared, cache: b.ownCache}, nil
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared, cache: b.ownCache, batches: b.batches}, nil
 }
 
 func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
@@ -402,7 +405,11 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 		}
 		d.Value = v
 	case "http":
-		b.httpNode(n, &d)
+		if n.batch != nil {
+			b.batchNode(n, &d)
+		} else {
+			b.httpNode(n, &d)
+		}
 	case "expr":
 		b.exprNode(n, &d)
 	case "if":

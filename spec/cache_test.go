@@ -56,7 +56,7 @@ func TestSpecCacheForm(t *testing.T) {
 	defer s.Close()
 	for range 3 {
 		res := run(t, s, executor.BindName("customer_id", "u1"))
-		if v := value(t, res, "tenure"); v != int64(42) && v != 42 {
+		if v := value(t, res, "tenure"); v != 42 {
 			t.Fatalf("tenure %v (%T)", v, v)
 		}
 	}

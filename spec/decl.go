@@ -101,6 +101,7 @@ type nodeDecl struct {
 
 	policies            // http and each nodes
 	cache    *cacheDecl // cache: {ttl, stale} of a fetching node
+	batch    *batchDecl // batch: of an http node
 
 	value  any       // value
 	http   *httpDecl // http; each with an http element

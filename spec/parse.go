@@ -442,7 +442,7 @@ var nodeKinds = []string{"http", "value", "expr", "if", "switch", "and", "or", "
 
 // keysOf lists the keys allowed in a node of each kind, besides the common ones.
 var keysOf = map[string][]string{
-	"http":   {"http", "retry", "breaker", "hedge", "cache"},
+	"http":   {"http", "retry", "breaker", "hedge", "cache", "batch"},
 	"value":  {"value"},
 	"expr":   {"expr"},
 	"if":     {"if", "then", "else"},
@@ -606,6 +606,7 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 		p.parsePolicies(fs, name, &d.policies)
 	}
 	p.parseCache(fs, name, d)
+	p.parseBatch(fs, name, d)
 	return d
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/featgraph/featgraph/batch"
 	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
@@ -21,6 +22,7 @@ type Spec struct {
 	upstreams  []*fetchers.Upstream
 	shared     map[string]*fetchers.Upstream
 	cache      *cache.Cache // the spec's own, when it made one
+	batches    map[string]*batch.Batch[string, any]
 }
 
 // Input is an input a spec declares.
@@ -148,6 +150,7 @@ func (s *Spec) Close() {
 	if s.cache != nil {
 		s.cache.Close()
 	}
+	closeBatches(s.batches)
 }
 
 // Upstream returns the fetchers.Upstream made for the upstream called name

@@ -85,6 +85,9 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 		if err := declareCache(n, d); err != nil {
 			return nil, nil, fmt.Errorf("spec: Write: node %q: %w", n.Name, err)
 		}
+		if err := declareBatch(n, d); err != nil {
+			return nil, nil, fmt.Errorf("spec: Write: node %q: %w", n.Name, err)
+		}
 		var err error
 		switch n.Kind {
 		case graph.KindValue:
@@ -394,6 +397,7 @@ func encodeNode(d *nodeDecl) *yaml.Node {
 	}
 	encodePolicies(m, d.policies)
 	encodeCache(m, d.cache)
+	encodeBatch(m, d.batch)
 	if d.hasFallback {
 		add(m, "fallback", valueNode(d.fallback))
 	}
