@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,7 +167,12 @@ func (c *Cache) Invalidate(ctx context.Context, node string, args ...any) error 
 	return nil
 }
 
+// fullKey is namespace:node:key; a node name with a colon or a quote is
+// quoted, so that no two nodes' keys can meet.
 func (c *Cache) fullKey(node, key string) string {
+	if strings.ContainsAny(node, ":\"") {
+		node = strconv.Quote(node)
+	}
 	return c.namespace + ":" + node + ":" + key
 }
 

@@ -389,3 +389,28 @@ func TestClosedCacheFetchesEveryTime(t *testing.T) {
 		t.Fatalf("%d calls, want 2", n)
 	}
 }
+
+func TestNodeNamesWithColonsDoNotShareKeys(t *testing.T) {
+	c := newCache(t)
+	b := graph.NewBuilder()
+	in := nodes.Input[string](b, "in")
+	// Node "a" asked for `b:"x"` and node `a:b` asked for "x" must not meet.
+	a := nodes.Fetch1(b, "a", in, func(_ context.Context, s string) (string, error) { return "a/" + s, nil }, cache.For(c, time.Hour, cache.Key(func(args []any) (string, error) { return `b:"x"`, nil })))
+	ab := nodes.Fetch1(b, "a:b", in, func(_ context.Context, s string) (string, error) { return "a:b/" + s, nil }, cache.For(c, time.Hour))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(in, "x")}, a, ab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		va, _ := executor.Get(res, a)
+		vab, _ := executor.Get(res, ab)
+		res.Release()
+		if va != "a/x" || vab != "a:b/x" {
+			t.Fatalf("a=%q a:b=%q", va, vab)
+		}
+	}
+}
