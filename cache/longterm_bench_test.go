@@ -63,8 +63,9 @@ func heavyTail(cardauth.Call) time.Duration {
 	return 0
 }
 
-// slowCalls counts the 40 ms calls: a decision that makes one cannot be
-// faster than 40 ms, whatever the machine's load.
+// slowCalls counts the 40 ms calls. A decision that makes one cannot be
+// faster than 40 ms: the share of such decisions says where the p99 lies
+// (above 1%: at 40 ms or more) whatever the machine's load does to timings.
 var slowCalls atomic.Int64
 
 // longTermStores are the calls that cacheLongTerm caches.
@@ -174,11 +175,16 @@ func benchLongTerm(b *testing.B, jitter func(cardauth.Call) time.Duration, cache
 	}
 	wg.Wait()
 
-	calls, slow := totalCalls(svc), slowCalls.Load()
+	calls := totalCalls(svc)
 	lat := make([]time.Duration, 0, b.N)
+	exposed := 0 // decisions that made a 40 ms call
 	b.ResetTimer()
 	for range b.N {
+		before := slowCalls.Load()
 		lat = append(lat, decide())
+		if slowCalls.Load() > before {
+			exposed++
+		}
 	}
 	b.StopTimer()
 	slices.Sort(lat)
@@ -186,5 +192,5 @@ func benchLongTerm(b *testing.B, jitter func(cardauth.Call) time.Duration, cache
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(totalCalls(svc)-calls)/float64(b.N), "calls/decision")
-	b.ReportMetric(float64(slowCalls.Load()-slow)/float64(b.N), "slow-calls/decision")
+	b.ReportMetric(100*float64(exposed)/float64(b.N), "%slow-decisions")
 }
