@@ -65,7 +65,7 @@ func (p *parser) parseCache(fs map[string]entry, node string, d *nodeDecl) {
 
 // applyCache puts a built fetch or each node behind the spec's cache.
 func (b *builder) applyCache(n *nodeDecl, d *graph.Node) {
-	if n.cache == nil || (d.Fetch == nil && d.Each == nil) {
+	if n.cache == nil || (d.Kind == graph.KindFetch && d.Fetch == nil) { // an unbound go node
 		return
 	}
 	if b.c.cache == nil {

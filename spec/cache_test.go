@@ -98,3 +98,21 @@ func TestSpecCacheErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSpecCacheOnAComputeNode(t *testing.T) {
+	src := `
+version: 1
+inputs:
+  x: int
+nodes:
+  double:
+    go: compute
+    deps: [x]
+    type: int
+    cache: {ttl: 1m}
+`
+	_, err := spec.Parse("compute.yaml", []byte(src), spec.Bind("double", func(x int) (int, error) { return 2 * x, nil }))
+	if err == nil || !strings.Contains(err.Error(), "applies to fetch and Each nodes") || !strings.Contains(err.Error(), "compute.yaml:") {
+		t.Fatalf("%v, want an error: cache applies to fetch and each nodes", err)
+	}
+}

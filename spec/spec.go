@@ -130,6 +130,9 @@ func Parse(name string, data []byte, opts ...Option) (*Spec, error) {
 	s, buildErrs := build(f, &c)
 	errs = append(errs, buildErrs...)
 	if len(errs) > 0 {
+		if s != nil {
+			s.Close() // built despite errors in the file: let go of its upstreams, cache and batches
+		}
 		slices.SortStableFunc(errs, func(a, b *Error) int {
 			if a.Line != b.Line {
 				return a.Line - b.Line
