@@ -188,6 +188,14 @@ func (c *Cache) get(ctx context.Context, p *policy, args []any, fetch fetchFunc)
 	}
 	key := c.fullKey(p.node, k)
 	start := time.Now().UnixNano()
+	if e, ok := c.local.GetIfPresent(key); ok && time.Duration(start-e.written) <= e.ttl {
+		// A fresh hit needs no loader: nothing to load or refresh.
+		c.stats.fresh.Add(1)
+		if c.observer != nil {
+			c.observer(ctx, p.node, StatusFresh)
+		}
+		return e.val, nil
+	}
 	ld := &loader{c: c, p: p, args: append([]any(nil), args...), fetch: fetch}
 	e, err := c.local.Get(ctx, key, ld)
 	if err != nil {
