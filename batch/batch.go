@@ -375,3 +375,29 @@ func (w *window[K, V]) result(name string, key K) (V, error) {
 	}
 	return v, nil
 }
+
+// ListFunc fetches many keys in one call and answers their values in the
+// order of the keys.
+type ListFunc[K comparable, V any] func(ctx context.Context, keys []K) ([]V, error)
+
+// NewList is [New] for an endpoint that answers a list in key order; an
+// answer of the wrong length fails the call.
+func NewList[K comparable, V any](name string, fetch ListFunc[K, V], opts ...Option) (*Batch[K, V], error) {
+	if fetch == nil {
+		return nil, fmt.Errorf("batch %q: nil fetch function", name)
+	}
+	return New(name, func(ctx context.Context, keys []K) (map[K]V, error) {
+		vals, err := fetch(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		if len(vals) != len(keys) {
+			return nil, fmt.Errorf("answered %d values for %d keys", len(vals), len(keys))
+		}
+		out := make(map[K]V, len(keys))
+		for i, k := range keys {
+			out[k] = vals[i]
+		}
+		return out, nil
+	}, opts...)
+}

@@ -324,3 +324,30 @@ func TestBadDeclarations(t *testing.T) {
 		t.Errorf("nil batch: %v", err)
 	}
 }
+
+func TestListAnswers(t *testing.T) {
+	bt, err := batch.NewList("lengths", func(_ context.Context, keys []string) ([]int, error) {
+		out := make([]int, len(keys))
+		for i, k := range keys {
+			out[i] = len(k)
+		}
+		return out, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bt.Close()
+	got, err := bt.LoadMany(context.Background(), []string{"a", "bbb", "cc"})
+	if err != nil || !slices.Equal(got, []int{1, 3, 2}) {
+		t.Fatalf("%v %v", got, err)
+	}
+	short, err := batch.NewList("short", func(_ context.Context, keys []string) ([]int, error) { return []int{1}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	var ce *batch.CallError
+	if _, err := short.LoadMany(context.Background(), []string{"a", "b"}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "1 values for 2 keys") {
+		t.Fatalf("%v, want a CallError about the length", err)
+	}
+}
