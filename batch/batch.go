@@ -119,6 +119,10 @@ func (b *Batch[K, V]) Close() error {
 	return nil
 }
 
+// callGrace is how long a call may outlive the latest deadline of the nodes
+// waiting for it.
+const callGrace = time.Millisecond
+
 // ErrClosed is returned by loads of a closed Batch.
 var ErrClosed = errors.New("batch: closed")
 
@@ -135,7 +139,14 @@ func (b *Batch[K, V]) Load(ctx context.Context, key K) (V, error) {
 	defer w.leave()
 	select {
 	case <-w.done:
-		return w.result(b.name, key)
+		v, err := w.result(b.name, key)
+		if err != nil && w.expired {
+			// The call ran out of the time of its waiters, this node's
+			// included: the node timed out, the call did not fail.
+			<-ctx.Done()
+			return zero, fmt.Errorf("batch %q: key %v: %w", b.name, key, context.Cause(ctx))
+		}
+		return v, err
 	case <-ctx.Done():
 		return zero, fmt.Errorf("batch %q: key %v: %w", b.name, key, context.Cause(ctx))
 	}
@@ -166,6 +177,10 @@ func (b *Batch[K, V]) LoadMany(ctx context.Context, keys []K) ([]V, error) {
 			return nil, fmt.Errorf("batch %q: key %v: %w", b.name, k, context.Cause(ctx))
 		}
 		v, err := w.result(b.name, k)
+		if err != nil && w.expired {
+			<-ctx.Done() // as in Load
+			return nil, fmt.Errorf("batch %q: key %v: %w", b.name, k, context.Cause(ctx))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -232,8 +247,9 @@ type window[K comparable, V any] struct {
 	go_  chan struct{} // closed to send at once (full, or Close)
 	done chan struct{} // closed when the answer is in
 
-	answer map[K]V
-	err    error
+	answer  map[K]V
+	err     error
+	expired bool // the call's context passed the waiters' latest deadline
 }
 
 func (w *window[K, V]) full() bool   { return len(w.keys) >= w.b.maxSize }
@@ -303,7 +319,9 @@ func (w *window[K, V]) run() {
 	if w.unbounded {
 		ctx, cancel = context.WithCancel(w.values)
 	} else {
-		ctx, cancel = context.WithDeadline(w.values, w.deadline)
+		// A moment past the last deadline, so that each node's own context
+		// ends first and the node times out rather than seeing the call fail.
+		ctx, cancel = context.WithDeadline(w.values, w.deadline.Add(callGrace))
 	}
 	w.cancel = cancel
 	nobody := w.waiters == 0
@@ -318,6 +336,7 @@ func (w *window[K, V]) run() {
 	b.stats.calls.Add(1)
 	b.stats.keys.Add(int64(len(keys)))
 	w.answer, w.err = w.call(ctx, keys)
+	w.expired = w.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if w.err != nil {
 		b.stats.failed.Add(1)
 	}

@@ -270,7 +270,7 @@ func TestEachNodeGivesUpAtItsOwnDeadline(t *testing.T) {
 	defer res.Release()
 	for _, n := range []nodes.Ref[string]{short, long} {
 		if nr := res.Node(n); nr.Outcome != executor.Timeout {
-			t.Errorf("%s: %v, want timeout", n.Name(), nr.Outcome)
+			t.Errorf("%s: %v (%v), want timeout", n.Name(), nr.Outcome, nr.Cause)
 		}
 	}
 	if s, l := res.Node(short), res.Node(long); s.End >= l.End {
