@@ -249,3 +249,28 @@ func TestHostileRedisValuesAreMisses(t *testing.T) {
 		t.Fatalf("stats %+v: want 4 Redis errors, 4 fetches", st)
 	}
 }
+
+func TestStaleValueFromRedisIsRefreshed(t *testing.T) {
+	srv := startRedis(t)
+	var log statusLog
+	replicaA := newCache(t, cache.WithRedis(srv.client(t), generous))
+	replicaB := newCache(t, cache.WithRedis(srv.client(t), generous), cache.WithObserver(log.observe))
+	u := &upstream{}
+	policy := []cache.NodeOption{cache.Stale(time.Hour)}
+	pgA := newProfileGraph(t, u, cache.For(replicaA, 5*time.Millisecond, policy...))
+	pgB := newProfileGraph(t, u, cache.For(replicaB, 5*time.Millisecond, policy...))
+	ctx := context.Background()
+	pgA.run(t, ctx, "u1")
+	eventually(t, "the write to Redis", func() bool { return replicaA.Stats().RedisWrites == 1 })
+	time.Sleep(10 * time.Millisecond) // past the TTL
+	u.version.Store(1)
+	v, nr := pgB.run(t, ctx, "u1")
+	if nr.Outcome != executor.OK || v.Tenure != 0 || log.last() != cache.StatusStale {
+		t.Fatalf("replica B: %v %+v %v, want the stale value from Redis", nr.Outcome, v, log.last())
+	}
+	eventually(t, "the refresh", func() bool { return replicaB.Stats().Refreshes == 1 && u.calls.Load() == 2 })
+	eventually(t, "the refreshed value", func() bool {
+		v, _ := pgB.run(t, ctx, "u1")
+		return v.Tenure == 1
+	})
+}
