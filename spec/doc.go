@@ -21,8 +21,9 @@
 //
 // # Format
 //
-// Top level: version (1), description, upstreams, inputs, nodes, targets
-// (the nodes a run computes; by default those no other node uses).
+// Top level: version (1), description, deadline (the run's deadline, such as
+// 700ms: see [Spec.Deadline]), upstreams, inputs, nodes, targets (the nodes a
+// run computes; by default those no other node uses).
 //
 // An upstream has a url (${VAR} and ${VAR:-default} read the environment), a
 // timeout (the default of its nodes), and retry {attempts, backoff}, breaker
@@ -43,7 +44,13 @@
 //	    A JSON call. {name} and {name.field} in path, query values and body
 //	    strings take the value of a node or input, which becomes a
 //	    dependency; a body string that is one placeholder takes the value
-//	    itself. The node may override its upstream's retry, breaker and
+//	    itself. In a path each placeholder's value is exactly one escaped
+//	    segment (fetchers.PathTemplate): '/', '.', "..", '%', '?' and '#'
+//	    in a value from outside cannot change which resource is asked
+//	    for, and an empty or dot value fails the node before anything is
+//	    sent; literal text is taken as written, and a '?' or '#' in it is a
+//	    load error (use query). Errors show the path template, not the
+//	    values. The node may override its upstream's retry, breaker and
 //	    hedge. Its type defaults to object.
 //	value: V
 //	    A constant; its type defaults to V's.
