@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/featgraph/featgraph/graph"
 )
 
 // Cache holds node results across runs. Make one per process (or per
@@ -179,12 +181,15 @@ func (c *Cache) fullKey(node, key string) string {
 // fetchFunc is a node body with its arguments.
 type fetchFunc func(ctx context.Context, args []any) (any, error)
 
-// get serves the node of policy p for args through the cache.
-func (c *Cache) get(ctx context.Context, p *policy, args []any, fetch fetchFunc) (any, error) {
+// get serves the node of policy p for args through the cache, and says
+// where the value came from (0 when the cache was bypassed).
+func (c *Cache) get(ctx context.Context, p *policy, args []any, fetch fetchFunc) (any, Status, error) {
 	k, err := p.key(args)
 	if err != nil || c.closed.Load() {
 		c.stats.bypassed.Add(1)
-		return fetch(ctx, args)
+		v, err := fetch(ctx, args)
+		v, _ = graph.Unsource(v)
+		return v, 0, err
 	}
 	key := c.fullKey(p.node, k)
 	start := time.Now().UnixNano()
@@ -194,16 +199,16 @@ func (c *Cache) get(ctx context.Context, p *policy, args []any, fetch fetchFunc)
 		if c.observer != nil {
 			c.observer(ctx, p.node, StatusFresh)
 		}
-		return e.val, nil
+		return e.val, StatusFresh, nil
 	}
 	ld := &loader{c: c, p: p, args: append([]any(nil), args...), fetch: fetch}
 	e, err := c.local.Get(ctx, key, ld)
 	if err != nil {
 		if errors.Is(err, otter.ErrNotFound) {
 			// Only a body that returns otter.ErrNotFound gets here.
-			return nil, fmt.Errorf("node %q: %w", p.node, err)
+			return nil, 0, fmt.Errorf("node %q: %w", p.node, err)
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	now := time.Now().UnixNano()
 	st := e.status(start, now)
@@ -223,7 +228,7 @@ func (c *Cache) get(ctx context.Context, p *policy, args []any, fetch fetchFunc)
 	if c.observer != nil {
 		c.observer(ctx, p.node, st)
 	}
-	return e.val, nil
+	return e.val, st, nil
 }
 
 // entry is one cached value with the times that classify it.
@@ -305,6 +310,7 @@ func (l *loader) fetchAndStore(ctx context.Context, key string) (e *entry, err e
 		l.c.stats.errors.Add(1)
 		return nil, err
 	}
+	v, _ = graph.Unsource(v) // the value is cached, not where it came from
 	now := time.Now().UnixNano()
 	e = &entry{val: v, written: now, loadedAt: now, ttl: l.p.ttl, stale: l.p.stale}
 	if r := l.c.redis; r != nil && l.p.shared {

@@ -23,12 +23,12 @@ func TestFreshHitSkipsTheUpstream(t *testing.T) {
 	ctx := context.Background()
 
 	first, nr := pg.run(t, ctx, "u1")
-	if nr.Outcome != executor.OK || log.last() != cache.StatusFetched {
-		t.Fatalf("first run: outcome %v, status %v; want ok, fetched", nr.Outcome, log.last())
+	if nr.Outcome != executor.OK || log.last() != cache.StatusFetched || nr.Source != "fetched" {
+		t.Fatalf("first run: outcome %v, status %v, source %q; want ok, fetched", nr.Outcome, log.last(), nr.Source)
 	}
 	second, nr := pg.run(t, ctx, "u1")
-	if nr.Outcome != executor.OK || log.last() != cache.StatusFresh {
-		t.Fatalf("second run: outcome %v, status %v; want ok, fresh", nr.Outcome, log.last())
+	if nr.Outcome != executor.OK || log.last() != cache.StatusFresh || nr.Source != "fresh" {
+		t.Fatalf("second run: outcome %v, status %v, source %q; want ok, fresh", nr.Outcome, log.last(), nr.Source)
 	}
 	if !reflect.DeepEqual(first, second) || first.ID != "u1" {
 		t.Fatalf("cached %+v, fetched %+v", second, first)
@@ -61,8 +61,8 @@ func TestStaleServedWhileOneRefreshRuns(t *testing.T) {
 			defer wg.Done()
 			// Each run gets the old value at once although the upstream is blocked.
 			v, nr := pg.run(t, ctx, "u1")
-			if nr.Outcome != executor.OK || !reflect.DeepEqual(v, old) {
-				t.Errorf("stale run: %v %+v, want ok %+v", nr.Outcome, v, old)
+			if nr.Outcome != executor.OK || !reflect.DeepEqual(v, old) || nr.Source != "stale" {
+				t.Errorf("stale run: %v %+v (source %q), want ok %+v, stale", nr.Outcome, v, nr.Source, old)
 			}
 		}()
 	}
@@ -186,7 +186,7 @@ func TestErrorsAndFallbacksAreNeverCached(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		v, nr := pg.run(t, ctx, "u1")
-		if nr.Outcome != executor.Fallback || v.ID != "default" || !errors.Is(nr.Cause, boom) {
+		if nr.Outcome != executor.Fallback || v.ID != "default" || !errors.Is(nr.Cause, boom) || nr.Source != "" {
 			t.Fatalf("run %d: %v %+v (%v), want the fallback", i, nr.Outcome, v, nr.Cause)
 		}
 	}

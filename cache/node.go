@@ -107,7 +107,7 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 		case n.Kind == graph.KindFetch && n.Fetch != nil:
 			body := n.Fetch
 			n.Fetch = func(ctx context.Context, args []any) (any, error) {
-				return c.get(ctx, p, args, fetchFunc(body))
+				return sourced(c.get(ctx, p, args, fetchFunc(body)))
 			}
 		case n.Kind == graph.KindEach && n.Each != nil && n.Each.Elem != nil:
 			if n.Type != nil && n.Type.Kind() == reflect.Slice {
@@ -116,7 +116,7 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 			elem := n.Each.Elem
 			fetch := func(ctx context.Context, args []any) (any, error) { return elem(ctx, args[0]) }
 			n.Each.Elem = func(ctx context.Context, e any) (any, error) {
-				return c.get(ctx, p, []any{e}, fetch)
+				return sourced(c.get(ctx, p, []any{e}, fetch))
 			}
 		default:
 			return fail(fmt.Sprintf("applies to fetch and Each nodes, not %v nodes", n.Kind))
@@ -127,4 +127,13 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 		n.Meta[MetaKey] = fmt.Sprintf("ttl=%v stale=%v", ttl, p.stale)
 		return nil
 	}
+}
+
+// sourced tells the executor where a cached node's value came from, for
+// its result, record, pictures and span.
+func sourced(v any, st Status, err error) (any, error) {
+	if err != nil || st == 0 {
+		return v, err
+	}
+	return graph.WithSource(v, st.String()), nil
 }

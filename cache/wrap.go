@@ -29,7 +29,7 @@ func Wrap[K, V any](c *Cache, name string, ttl time.Duration, fn func(context.Co
 		return fn(ctx, k)
 	}
 	return func(ctx context.Context, k K) (V, error) {
-		v, err := c.get(ctx, p, []any{k}, fetch)
+		v, _, err := c.get(ctx, p, []any{k}, fetch)
 		out, _ := v.(V)
 		return out, err
 	}, nil
