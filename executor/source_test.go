@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -80,5 +83,39 @@ func TestSourceOfANodesValue(t *testing.T) {
 	}
 	if rec.Nodes[1].Source != "fresh" || rec.Nodes[2].Source != "" {
 		t.Errorf("record sources %q and %q", rec.Nodes[1].Source, rec.Nodes[2].Source)
+	}
+}
+
+func TestSourceIsASpanAttribute(t *testing.T) {
+	g, err := graph.New([]graph.Node{
+		{Name: "cached", Kind: graph.KindFetch, Type: reflect.TypeFor[int](), Fetch: func(context.Context, []any) (any, error) {
+			return graph.WithSource(42, "stale"), nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	e, err := executor.New(g, executor.WithTracerProvider(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Run(context.Background(), nil, graph.NodeID(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Release()
+	found := false
+	for _, s := range spans.Ended() {
+		for _, a := range s.Attributes() {
+			if a.Key == executor.AttrSource && a.Value.AsString() == "stale" && s.Name() == "cached" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no span of node cached with featgraph.node.source=stale")
 	}
 }
