@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/batch"
+	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -21,6 +23,8 @@ type Spec struct {
 	unresolved []string
 	upstreams  []*fetchers.Upstream
 	shared     map[string]*fetchers.Upstream
+	cache      *cache.Cache // the spec's own, when it made one
+	batches    map[string]*batch.Batch[string, any]
 }
 
 // Input is an input a spec declares.
@@ -41,6 +45,7 @@ type config struct {
 	allowUnbound  bool
 	allowUnsetEnv bool
 	limits        Limits
+	cache         *cache.Cache
 }
 
 // Bind supplies the Go code of the go node called name (or of the element
@@ -173,6 +178,9 @@ func parse(name string, data []byte, c *config) (*Spec, error) {
 	s, buildErrs := build(f, c)
 	errs = append(errs, buildErrs...)
 	if len(errs) > 0 {
+		if s != nil {
+			s.Close() // built despite errors in the file: let go of its upstreams, cache and batches
+		}
 		slices.SortStableFunc(errs, func(a, b *Error) int {
 			if a.Line != b.Line {
 				return a.Line - b.Line
@@ -190,6 +198,10 @@ func (s *Spec) Close() {
 	for _, up := range s.upstreams {
 		up.Close()
 	}
+	if s.cache != nil {
+		s.cache.Close()
+	}
+	closeBatches(s.batches)
 }
 
 // Upstream returns the fetchers.Upstream made for the upstream called name
