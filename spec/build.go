@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/batch"
+	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -41,6 +43,9 @@ type builder struct {
 	state      map[string]int8         // type resolution: 1 visiting, 2 done
 	unbound    []string
 	unresolved []string
+	limits     *Limits      // resolved: no zero field
+	ownCache   *cache.Cache // made for cache: nodes when Load was given none
+	batches    map[string]*batch.Batch[string, any]
 }
 
 func (b *builder) failAt(at pos, node, format string, args ...any) {
@@ -49,7 +54,7 @@ func (b *builder) failAt(at pos, node, format string, args ...any) {
 
 func build(f *specFile, c *config) (*Spec, ErrorList) {
 	b := &builder{
-		f: f, c: c,
+		f: f, c: c, limits: new(c.limits.resolve()),
 		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
 		clients: map[string]*fetchers.Upstream{}, badURLs: map[string]error{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
 	}
@@ -105,6 +110,10 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		for _, up := range b.opened {
 			up.Close()
 		}
+		if b.ownCache != nil {
+			b.ownCache.Close()
+		}
+		closeBatches(b.batches)
 		return nil, b.errs
 	}
 	shared := map[string]*fetchers.Upstream{}
@@ -113,7 +122,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 			shared[u.Name] = up
 		}
 	}
-	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared}, nil
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared, cache: b.ownCache, batches: b.batches}, nil
 }
 
 func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
@@ -214,7 +223,7 @@ func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (client, bool) {
 		var err error
 		if raw, err = expand(u.URL, b.c.getenv); err != nil {
 			if b.c.allowUnsetEnv {
-				unresolved := fmt.Errorf("upstream %s: url %s: %w", u.Name, u.URL, err)
+				unresolved := fmt.Errorf("upstream %s: url %s: %w", u.Name, fetchers.Redact(u.URL), err)
 				b.badURLs[u.Name] = unresolved
 				b.unresolved = append(b.unresolved, u.Name)
 				return client{unresolved: unresolved}, true
@@ -398,7 +407,11 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 		}
 		d.Value = v
 	case "http":
-		b.httpNode(n, &d)
+		if n.batch != nil {
+			b.batchNode(n, &d)
+		} else {
+			b.httpNode(n, &d)
+		}
 	case "expr":
 		b.exprNode(n, &d)
 	case "if":
@@ -445,6 +458,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 			d.Fallback = func(error) (any, error) { return v, nil }
 		}
 	}
+	b.applyCache(n, &d)
 	return d, len(b.errs) == before
 }
 

@@ -99,7 +99,9 @@ type nodeDecl struct {
 	fallbackAt  pos
 	description string
 
-	policies // http and each nodes
+	policies            // http and each nodes
+	cache    *cacheDecl // cache: {ttl, stale} of a fetching node
+	batch    *batchDecl // batch: of an http node
 
 	value  any       // value
 	http   *httpDecl // http; each with an http element

@@ -445,15 +445,15 @@ var nodeKinds = []string{"http", "value", "expr", "if", "switch", "and", "or", "
 
 // keysOf lists the keys allowed in a node of each kind, besides the common ones.
 var keysOf = map[string][]string{
-	"http":   {"http", "retry", "breaker", "hedge"},
+	"http":   {"http", "retry", "breaker", "hedge", "cache", "batch"},
 	"value":  {"value"},
 	"expr":   {"expr"},
 	"if":     {"if", "then", "else"},
 	"switch": {"switch", "cases", "default"},
 	"and":    {"and"},
 	"or":     {"or"},
-	"each":   {"each", "http", "go", "limit", "retry", "breaker", "hedge"},
-	"go":     {"go", "deps", "retry"},
+	"each":   {"each", "http", "go", "limit", "retry", "breaker", "hedge", "cache"},
+	"go":     {"go", "deps", "retry", "cache"},
 }
 
 var commonKeys = []string{"type", "timeout", "fallback", "description"}
@@ -608,6 +608,8 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 		}
 		p.parsePolicies(fs, name, &d.policies)
 	}
+	p.parseCache(fs, name, d)
+	p.parseBatch(fs, name, d)
 	return d
 }
 

@@ -83,6 +83,12 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 		} else if _, fromSpec := n.Meta[metaHTTP]; !fromSpec && n.Retry.Attempts > 1 {
 			d.Retry = &retryPolicy{Attempts: n.Retry.Attempts, Backoff: duration(n.Retry.Backoff)}
 		}
+		if err := declareCache(n, d); err != nil {
+			return nil, nil, fmt.Errorf("spec: Write: node %q: %w", n.Name, err)
+		}
+		if err := declareBatch(n, d); err != nil {
+			return nil, nil, fmt.Errorf("spec: Write: node %q: %w", n.Name, err)
+		}
 		var err error
 		switch n.Kind {
 		case graph.KindValue:
@@ -90,6 +96,11 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 			d.value, err = generic(n.Value)
 			d.typSet = inferType(d.value) != t
 		case graph.KindFetch, graph.KindEach:
+			if src, ok := n.Meta[metaExpr]; ok && n.Kind == graph.KindFetch {
+				// An expr node runs as a fetch, so that its deadline holds.
+				d.kind, d.expr = "expr", src
+				break
+			}
 			if n.Kind == graph.KindEach {
 				d.kind, d.list = "each", n.Deps[0]
 				d.typSet = false
@@ -394,6 +405,8 @@ func encodeNode(d *nodeDecl) *yaml.Node {
 		add(m, "timeout", durationNode(d.timeout))
 	}
 	encodePolicies(m, d.policies)
+	encodeCache(m, d.cache)
+	encodeBatch(m, d.batch)
 	if d.hasFallback {
 		add(m, "fallback", valueNode(d.fallback))
 	}
