@@ -217,7 +217,9 @@ func TestTheRunDeadlineEndsTheRunEvenWhenNodesHaveFallbacks(t *testing.T) {
 	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(5*time.Millisecond))
 	for range 200 { // the body returning and the run's end race; the outcome must not depend on it
 		res, err := ex.Run(context.Background(), nil, target)
-		if err == nil || res.Node(polite).Outcome != executor.Timeout || res.Node(target).Outcome != executor.Canceled {
+		// polite times out (or, when a loaded machine did not start it in
+		// time, is canceled): never a fallback feeding the target
+		if p := res.Node(polite).Outcome; err == nil || p != executor.Timeout && p != executor.Canceled || res.Node(target).Outcome != executor.Canceled {
 			t.Fatalf("polite %v, target %v, err %v; want timeout, canceled and an error",
 				res.Node(polite).Outcome, res.Node(target).Outcome, err)
 		}

@@ -139,27 +139,9 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 
 // Run computes targets and returns the run's result. Only the targets and
 // what they need run. Run returns when every target has ended, or when the
-// run's deadline passes or ctx is canceled, whichever comes first.
-//
-// What Run promises, under any load:
-//   - Every node ends with exactly one outcome. A value (or an error)
-//     returned after the node's deadline — its timeout, capped by the run's
-//     deadline — is never ok: the node ends as timed out, or takes its
-//     fallback with the timeout as cause.
-//   - Nothing starts after Run returns, and nothing is written into the
-//     Result: a body still running then sees its context canceled and its
-//     late result is discarded. No body starts once ctx is done, nor past its
-//     node's deadline; each retry checks the context first.
-//   - Every input the targets statically need must be bound: if one is not
-//     (and has no fallback), nothing starts; the input fails with an
-//     [UnboundInputError] and the other needed nodes end canceled.
-//   - A node fails the moment a dependency fails without a fallback
-//     (its cause a [DependencyError] whose Root is the failure first in
-//     time), without waiting for its other dependencies; those that nothing
-//     else needs are canceled.
-//   - A panic or runtime.Goexit in any function the graph was given (bodies,
-//     fallbacks, retry predicates, choosers, element functions) ends its node
-//     with an error naming it; the process and the run go on.
+// run's deadline passes or ctx is canceled, whichever comes first; the
+// package documentation lists what it promises about outcomes, deadlines,
+// cancellation and what runs after it returns.
 //
 // The error is non-nil when a target has no value; it joins the root causes
 // (see [Result.Err]), and the cancellation when the caller canceled the run.

@@ -386,3 +386,42 @@ func TestResultLifetime(t *testing.T) {
 		t.Errorf("other run = %d, want 2", v)
 	}
 }
+
+// The run's deadline holds for every run when many are in flight on a
+// loaded machine, however long their bodies hang.
+func TestRunDeadlineHoldsUnderLoad(t *testing.T) {
+	const hangFor = 5 * time.Second
+	release := make(chan struct{})
+	defer close(release)
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", func(context.Context) (int, error) {
+		select {
+		case <-release:
+		case <-time.After(hangFor):
+		}
+		return 1, nil
+	})
+	after := nodes.Compute1(b, "after", hung, func(v int) (int, error) { return v, nil })
+	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(30*time.Millisecond))
+	stop := loadMachine()
+	defer stop()
+	var slowest atomic.Int64
+	many(stressRuns(1000), 500, func(int) {
+		start := time.Now()
+		res, err := ex.Run(context.Background(), nil, after)
+		elapsed := time.Since(start)
+		defer res.Release()
+		if elapsed > time.Duration(slowest.Load()) {
+			slowest.Store(int64(elapsed))
+		}
+		// hung times out, or is canceled if the loaded machine did not
+		// start it before the deadline
+		if h := res.Node(hung).Outcome; !errors.Is(err, context.DeadlineExceeded) ||
+			h != executor.Timeout && h != executor.Canceled || res.Node(after).Outcome != executor.Canceled {
+			t.Errorf("err %v, hung %v, after %v; want a deadline error, timeout, canceled", err, h, res.Node(after).Outcome)
+		}
+	})
+	if d := time.Duration(slowest.Load()); d > hangFor/2 {
+		t.Errorf("the slowest run took %v: a hung body held it past its deadline", d)
+	}
+}
