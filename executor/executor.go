@@ -25,6 +25,9 @@ type Executor struct {
 	plans      sync.Map // hash of a target list -> *plan
 	nplans     atomic.Int32
 	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
+	// spare keeps one run state out of the pool, which every GC empties:
+	// a big graph's state (megabytes) is then not made again after each GC.
+	spare atomic.Pointer[run]
 }
 
 // userEdge is one static edge seen from its dependency: the user, and the
@@ -160,7 +163,10 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		}
 	}
 	p := e.planFor(targets)
-	s := e.pool.Get().(*run)
+	s := e.spare.Swap(nil)
+	if s == nil {
+		s = e.pool.Get().(*run)
+	}
 	if err := s.bind(inputs); err != nil {
 		s.recycle()
 		return nil, err

@@ -112,7 +112,9 @@ func (s *run) recycle() {
 	s.ended.Store(false)
 	s.targetsLeft.Store(0)
 	s.openConds.Store(0)
-	s.e.pool.Put(s)
+	if !s.e.spare.CompareAndSwap(nil, s) {
+		s.e.pool.Put(s)
+	}
 }
 
 // release drops one reference; the last one pools the state.
