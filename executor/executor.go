@@ -25,6 +25,7 @@ type Executor struct {
 	plans      sync.Map // hash of a target list -> *plan
 	nplans     atomic.Int32
 	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
+	goroutines goroutinePool
 	// spare keeps one run state out of the pool, which every GC empties:
 	// a big graph's state (megabytes) is then not made again after each GC.
 	spare atomic.Pointer[run]

@@ -254,12 +254,22 @@ func (w *worker) startBlocking(n graph.NodeID) {
 		return
 	}
 	s.refs.Add(1)
+	if s.e.grows[n].Load() {
+		s.e.goroutines.start(s, n) // a warm goroutine, its stack grown
+		return
+	}
 	go s.runClaimed(n)
 }
 
 // runClaimed is the goroutine of claimed blocking node n.
 func (s *run) runClaimed(n graph.NodeID) {
 	s.e.preGrow(n)
+	s.runClaimedWarm(n)
+}
+
+// runClaimedWarm runs claimed blocking node n and what it makes ready on
+// this goroutine, then returns (to the goroutine pool, or to exit).
+func (s *run) runClaimedWarm(n graph.NodeID) {
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
 	w.runBlocking(n)
 	w.loop()
