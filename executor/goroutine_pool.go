@@ -42,23 +42,28 @@ type parked struct {
 }
 
 type task struct {
-	s *run
-	n graph.NodeID
+	s     *run
+	n     graph.NodeID
+	claim bool // n is ready, not yet claimed
 }
 
 // start runs blocking node n of s on an idle goroutine, or on a new one.
-func (p *goroutinePool) start(s *run, n graph.NodeID) {
+func (p *goroutinePool) start(s *run, n graph.NodeID) { p.startTask(task{s: s, n: n}) }
+
+// startTask runs t on an idle goroutine, or on a new one.
+func (p *goroutinePool) startTask(t task) {
+	s, n := t.s, t.n
 	p.mu.Lock()
 	if k := len(p.idle); k > 0 {
 		w := p.idle[k-1]
 		p.idle[k-1] = nil
 		p.idle = p.idle[:k-1]
 		p.mu.Unlock()
-		w.next <- task{s, n} // never blocks: next has room for one, and only the popper sends
+		w.next <- t // never blocks: next has room for one, and only the popper sends
 		return
 	}
 	p.mu.Unlock()
-	go p.loop(task{s, n})
+	go p.loop(task{s: s, n: n, claim: t.claim})
 }
 
 // loop runs tasks until it is told to exit, or there are enough idle
@@ -67,7 +72,11 @@ func (p *goroutinePool) loop(t task) {
 	growStack(int(t.n))
 	var w *parked
 	for t.s != nil {
-		t.s.runClaimedWarm(t.n)
+		if t.claim {
+			t.s.startOne(t.n)
+		} else {
+			t.s.runClaimedWarm(t.n)
+		}
 		if w = p.park(w); w == nil {
 			return
 		}
