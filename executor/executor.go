@@ -172,12 +172,12 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		s.recycle()
 		return nil, err
 	}
-	ctx, span := e.obs.startRun(ctx)
+	ctx, span := e.startRunSpan(ctx)
 	s.traced = span != nil && span.IsRecording()
 	s.execute(ctx, p)
 	res := &Result{run: s, gen: s.gen.Load()}
 	err := runError(res, p.unique)
-	e.obs.endRun(ctx, span, res, err)
+	e.endRunSpan(ctx, span, res, err)
 	return res, err
 }
 

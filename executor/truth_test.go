@@ -13,6 +13,8 @@ import (
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/nodes"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // Each test here is one promise of Run, shown where it used to break: under
@@ -423,5 +425,33 @@ func TestRunDeadlineHoldsUnderLoad(t *testing.T) {
 	})
 	if d := time.Duration(slowest.Load()); d > hangFor/2 {
 		t.Errorf("the slowest run took %v: a hung body held it past its deadline", d)
+	}
+}
+
+// panickyTracerProvider hands out tracers whose Start panics.
+type panickyTracerProvider struct{ tracenoop.TracerProvider }
+
+func (panickyTracerProvider) Tracer(string, ...trace.TracerOption) trace.Tracer {
+	return panickyTracer{}
+}
+
+type panickyTracer struct{ tracenoop.Tracer }
+
+func (panickyTracer) Start(context.Context, string, ...trace.SpanStartOption) (context.Context, trace.Span) {
+	panic("tracer")
+}
+
+// A tracer that panics costs the run its spans, not the process.
+func TestAPanickingTracerIsSurvived(t *testing.T) {
+	b := graph.NewBuilder()
+	f := nodes.Fetch0(b, "f", func(context.Context) (int, error) { return 1, nil })
+	ex, err := executor.New(mustBuild(t, b), executor.WithTracerProvider(panickyTracerProvider{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Run(context.Background(), nil, f)
+	defer res.Release()
+	if v, _ := executor.Get(res, f); err != nil || v != 1 {
+		t.Errorf("f = %d, %v", v, err)
 	}
 }
