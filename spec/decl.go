@@ -132,6 +132,7 @@ type specFile struct {
 	name        string
 	version     int
 	description string
+	deadline    time.Duration
 	upstreams   []*upstreamDecl
 	inputs      []*inputDecl
 	nodes       []*nodeDecl
