@@ -109,8 +109,9 @@ func TestCallerCancellationCancelsTheRun(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	b := graph.NewBuilder()
-	sawCancel := make(chan struct{})
+	sawCancel, started := make(chan struct{}), make(chan struct{})
 	polite := nodes.Fetch0(b, "polite", func(ctx context.Context) (int, error) {
+		close(started)
 		<-ctx.Done()
 		close(sawCancel)
 		return 0, ctx.Err()
@@ -119,7 +120,7 @@ func TestCallerCancellationCancelsTheRun(t *testing.T) {
 	g := mustBuild(t, b)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(10*time.Millisecond, cancel)
+	go func() { <-started; cancel() }() // once polite runs: no body starts after a cancel
 	res, err := executor.Run(ctx, g, nil, polite, rude)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Run error = %v, want context.Canceled", err)
