@@ -14,6 +14,8 @@ import (
 // producer (no duplicates from its own retries), acknowledged by all
 // in-sync replicas, each record keyed by its run id so that the records of
 // a run land in one partition and compaction or readers can de-duplicate.
+// Delivery is at least once: a write that times out is spilled and sent
+// again, and may then arrive twice.
 type KafkaSink struct {
 	cl    *kgo.Client
 	topic string
@@ -56,6 +58,12 @@ func NewKafkaSink(brokers []string, topic string, opts ...KafkaOption) (*KafkaSi
 		kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordDeliveryTimeout(cfg.deliveryTimeout),
+		// A write that cannot finish in time must fail, so that the Log
+		// spills it rather than waiting on a broker that is away: the
+		// producer's own retries stay de-duplicated by idempotence, and a
+		// spilled record sent again may arrive twice, which readers
+		// de-duplicate by run id.
+		kgo.AllowIdempotentProduceCancellation(),
 		kgo.ProducerLinger(0),
 	)
 	cl, err := kgo.NewClient(kopts...)
