@@ -34,7 +34,8 @@ type Record struct {
 	GraphVersion string `json:"graph_version,omitempty"`
 	// Err is the text of the run's error (its root causes), empty when none.
 	Err string `json:"error,omitempty"`
-	// Inputs holds every input bound to the run.
+	// Inputs holds every input bound to the run, with its value even when
+	// the run did not need it (its outcome is then skipped).
 	Inputs []Value `json:"inputs"`
 	// Fetches holds every fetch and each node, with its value when the run
 	// needed it: what a replay stubs them with.

@@ -15,6 +15,7 @@ import (
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graphtest"
 	"github.com/featgraph/featgraph/nodes"
+	"github.com/featgraph/featgraph/spec"
 )
 
 var testKey = []byte("0123456789abcdef-test-key")
@@ -262,4 +263,46 @@ func TestReplayOfHashedRecord(t *testing.T) {
 	h = graphtest.New(t, c.g, graphtest.Replay(recording), graphtest.Stub(c.account, account{ID: "x", Limit: 500}))
 	run = h.Run(context.Background(), h.Inputs(), c.decision)
 	graphtest.ExpectValue(run, c.decision, "approve")
+}
+
+// TestSpecLogKeyMarks: a spec's log key is the recorder's privacy mark.
+func TestSpecLogKeyMarks(t *testing.T) {
+	s, err := spec.Parse("marks.yaml", []byte(`version: 1
+inputs:
+  card_id: {type: string, log: hash}
+  email: {type: string, log: omit}
+  amount: float
+nodes:
+  big: {expr: amount > 100, type: bool}
+targets: [big]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := decisionlog.NewRecorder(s.Graph(), "marks", decisionlog.HashKey(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ModeOf("card_id") != decisionlog.Hash || r.ModeOf("email") != decisionlog.Omit || r.ModeOf("amount") != decisionlog.Keep {
+		t.Errorf("modes %v %v %v", r.ModeOf("card_id"), r.ModeOf("email"), r.ModeOf("amount"))
+	}
+	big, _ := s.Graph().Lookup("big")
+	res, err := executor.Run(context.Background(), s.Graph(), []executor.Input{
+		executor.BindName("card_id", "4111111111111111"), executor.BindName("email", "a@b.c"), executor.BindName("amount", 120.0)}, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	rec, err := r.Record("", res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := decisionlog.Marshal(rec)
+	if bytes.Contains(line, []byte("4111111111111111")) || bytes.Contains(line, []byte("a@b.c")) || !bytes.Contains(line, []byte("hmac-sha256:")) {
+		t.Errorf("record %s", line)
+	}
+	if v, _ := rec.Lookup("big"); string(v.Value) != "true" {
+		t.Errorf("big = %+v", v)
+	}
 }

@@ -191,7 +191,7 @@ func (r *Recorder) Record(runID string, res *executor.Result) (*Record, error) {
 		rec.Nodes[i] = n
 		switch {
 		case nr.Kind == graph.KindInput:
-			if nr.Outcome != executor.Skipped || nr.Cause != nil {
+			if _, bound := res.Bound(nr.ID); bound || nr.Cause != nil {
 				rec.Inputs = append(rec.Inputs, r.value(res, nr))
 			}
 		case nr.Kind.Blocking():
@@ -240,14 +240,17 @@ func (r *Recorder) value(res *executor.Result, nr executor.NodeResult) Value {
 			v.Cause = nr.Cause.Error()
 		}
 	}
-	if !nr.Outcome.HasValue() {
-		return v
+	x, bound := res.Bound(nr.ID) // an input nothing needed is skipped, and still has its value
+	if !bound {
+		if !nr.Outcome.HasValue() {
+			return v
+		}
+		x, _ = res.Value(nr.ID)
 	}
 	if mode == Omit {
 		v.Omitted = true
 		return v
 	}
-	x, _ := res.Value(nr.ID)
 	raw, err := json.Marshal(x)
 	if err != nil {
 		v.Unencodable = err.Error()

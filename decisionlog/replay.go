@@ -48,7 +48,11 @@ func (rec *Record) WriteReplay(w io.Writer) error {
 		if v.Redacted() {
 			continue
 		}
-		f.Inputs = append(f.Inputs, replayOf(v))
+		n := replayOf(v)
+		if v.Value != nil {
+			n.Outcome = executor.OK // bound, if maybe not needed: replay binds it
+		}
+		f.Inputs = append(f.Inputs, n)
 	}
 	for _, v := range rec.Fetches {
 		n := replayOf(v)

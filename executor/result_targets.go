@@ -12,3 +12,17 @@ func (r *Result) Targets() []graph.NodeID {
 	}
 	return out
 }
+
+// Bound returns the value bound to input node t for the run, whether the
+// run needed it or not (an input nothing needed ends skipped, with no
+// value from [Result.Value]). ok is false when t is not a bound input.
+func (r *Result) Bound(t graph.Target) (v any, ok bool) {
+	if r.run.g.Check(t) != nil {
+		return nil, false
+	}
+	ns := &r.run.ns[t.ID()]
+	if !ns.bound {
+		return nil, false
+	}
+	return ns.val, true
+}

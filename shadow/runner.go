@@ -193,9 +193,10 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 	inputs := make([]executor.Input, 0, len(r.inputs))
 	for _, id := range r.inputs {
 		name := g.Name(id)
-		if nr, ok := res.Lookup(name); ok && nr.Kind == graph.KindInput && nr.Outcome.HasValue() {
-			v, _ := res.Value(nr.ID)
-			inputs = append(inputs, executor.BindName(name, v))
+		if lid, ok := res.Graph().Lookup(name); ok {
+			if v, bound := res.Bound(lid); bound {
+				inputs = append(inputs, executor.BindName(name, v))
+			}
 		}
 	}
 	targets := r.targets
