@@ -144,7 +144,8 @@ func Follow(ctx context.Context, dir string, poll time.Duration, fn func(*Record
 			if err != nil {
 				continue // renamed under us: found under its new name next time
 			}
-			if _, err := f.Seek(p.off, io.SeekStart); err == nil {
+			_, err = f.Seek(p.off, io.SeekStart)
+			if err == nil {
 				var n int64
 				counted := func(rec *Record) error { p.lines++; return fn(rec) }
 				n, err = readLines(f, key, p.lines, final, counted)

@@ -29,9 +29,11 @@ type spiller struct {
 	seq     int
 }
 
+// newSpiller recovers the spill files of dir left by an earlier process;
+// the directory is made when a record first spills.
 func newSpiller(dir string, max int64) (*spiller, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("decisionlog: spill directory: %w", err)
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("decisionlog: spill directory %s is not a directory", dir)
 	}
 	if _, err := recoverOpenFiles(dir, spillPrefix); err != nil {
 		return nil, err
@@ -69,6 +71,9 @@ func (s *spiller) add(entries []Entry) (int, error) {
 		return 0, nil
 	}
 	if s.f == nil {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return 0, fmt.Errorf("decisionlog: spill directory: %w", err)
+		}
 		s.seq++
 		s.name = filepath.Join(s.dir, fmt.Sprintf("%s%s-%06d%s", spillPrefix, time.Now().UTC().Format("20060102T150405.000000000Z"), s.seq, fileExt))
 		f, err := os.OpenFile(s.name+openSuffix, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)

@@ -294,7 +294,7 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
 			for _, dp := range sum.DataPoints {
 				var kv []string
 				for _, a := range dp.Attributes.ToSlice() {
-					kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+					kv = append(kv, string(a.Key)+"="+a.Value.String())
 				}
 				out[m.Name+"{"+strings.Join(kv, ",")+"}"] += dp.Value
 			}
