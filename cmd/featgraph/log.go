@@ -229,7 +229,7 @@ func writeReportText(w io.Writer, rep shadow.Report) error {
 		fmt.Fprintf(w, "\ntarget %s: agreement %.1f%% (%d of %d)\n", t.Target, 100*t.Agreement, t.Agreed, t.Compared)
 		if len(t.Values) > 0 {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "value\tlive\t\tcandidate\t\tchange\t")
+			fmt.Fprintln(tw, "value\tlive\t%\tcandidate\t%\tchange\t")
 			for _, v := range t.Values {
 				fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.1f%%\t%+.1f pt\t\n", v.Value, v.Live, 100*v.LiveRate, v.Candidate, 100*v.CandidateRate, 100*(v.CandidateRate-v.LiveRate))
 			}
