@@ -186,6 +186,16 @@ func NewLog(sink Sink, opts ...LogOption) (*Log, error) {
 	if cfg.spillDir == "" {
 		cfg.spillDir, cfg.spillMax = defaultSpillDir(sink), 1<<30
 	}
+	switch sink.(type) {
+	case *FileSink:
+		cfg.sinkName = "file"
+	case *KafkaSink:
+		cfg.sinkName = "kafka"
+	case *WriterSink:
+		cfg.sinkName = "writer"
+	default:
+		cfg.sinkName = "custom"
+	}
 	return start(sink, cfg)
 }
 
