@@ -31,7 +31,7 @@ type PathStep struct {
 // last. Ties go to a node that was not canceled, then to the first declared.
 // Skipped nodes are never on the path; a run where nothing ran has none.
 func (r *Result) CriticalPath() []PathStep {
-	s := r.run
+	s := r.state()
 	return criticalPath(s.g.Len(), func(i int) (string, bool, time.Duration, time.Duration, Outcome) {
 		ns := &s.ns[i]
 		return s.g.Name(graph.NodeID(i)), ns.isTarget, ns.startAt, ns.endAt, ns.outcome

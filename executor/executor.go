@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
@@ -17,10 +19,19 @@ type Executor struct {
 	runTimeout time.Duration
 	info       []nodeInfo     // what the hot path needs of each descriptor, compactly
 	deps       []graph.NodeID // every node's static dependencies, one after another
-	users      []graph.NodeID // every node's static users, one after another
+	users      []userEdge     // every node's static users, one after another
 	pool       sync.Pool
 	obs        observer // OpenTelemetry; see observe.go
-	goroutines goroutinePool
+	plans      sync.Map // hash of a target list -> *plan
+	nplans     atomic.Int32
+	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
+}
+
+// userEdge is one static edge seen from its dependency: the user, and the
+// index of the edge in deps (the user's argument slot).
+type userEdge struct {
+	user graph.NodeID
+	edge int32
 }
 
 // nodeInfo is the part of a node's descriptor that every run reads, kept
@@ -63,7 +74,7 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, errors.New("executor: nil graph")
 	}
-	e := &Executor{g: g, info: make([]nodeInfo, g.Len())}
+	e := &Executor{g: g, info: make([]nodeInfo, g.Len()), grows: make([]atomic.Bool, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
 		node := g.Node(id)
@@ -73,14 +84,32 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 		e.info[i].depStart = int32(len(e.deps))
 		e.deps = append(e.deps, g.Deps(id)...)
 		e.info[i].depEnd = int32(len(e.deps))
-		e.info[i].userStart = int32(len(e.users))
-		e.users = append(e.users, g.Users(id)...)
-		e.info[i].userEnd = int32(len(e.users))
 		for _, u := range g.LazyUsers(id) {
 			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
 				e.info[i].cancelable = true
 			}
 		}
+	}
+	// Users from the dependency lists, one entry per edge, so that a node
+	// listed twice as a dependency is counted twice, as it is waited for.
+	count := make([]int32, g.Len()+1)
+	for _, d := range e.deps {
+		count[d+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	e.users = make([]userEdge, len(e.deps))
+	fill := slices.Clone(count)
+	for u := range e.info {
+		for k := e.info[u].depStart; k < e.info[u].depEnd; k++ {
+			d := e.deps[k]
+			e.users[fill[d]] = userEdge{user: graph.NodeID(u), edge: k}
+			fill[d]++
+		}
+	}
+	for i := range e.info {
+		e.info[i].userStart, e.info[i].userEnd = count[i], count[i+1]
 	}
 	for _, opt := range opts {
 		if err := opt(e); err != nil {
@@ -98,7 +127,7 @@ func (e *Executor) depsOf(n graph.NodeID) []graph.NodeID {
 	return e.deps[e.info[n].depStart:e.info[n].depEnd]
 }
 
-func (e *Executor) usersOf(n graph.NodeID) []graph.NodeID {
+func (e *Executor) usersOf(n graph.NodeID) []userEdge {
 	return e.users[e.info[n].userStart:e.info[n].userEnd]
 }
 
@@ -110,9 +139,27 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 
 // Run computes targets and returns the run's result. Only the targets and
 // what they need run. Run returns when every target has ended, or when the
-// run's deadline passes or ctx is canceled, whichever comes first: a node
-// still running then is marked timed out (or canceled) and its late result
-// is discarded.
+// run's deadline passes or ctx is canceled, whichever comes first.
+//
+// What Run promises, under any load:
+//   - Every node ends with exactly one outcome. A value (or an error)
+//     returned after the node's deadline — its timeout, capped by the run's
+//     deadline — is never ok: the node ends as timed out, or takes its
+//     fallback with the timeout as cause.
+//   - Nothing starts after Run returns, and nothing is written into the
+//     Result: a body still running then sees its context canceled and its
+//     late result is discarded. No body starts once ctx is done, nor past its
+//     node's deadline; each retry checks the context first.
+//   - Every input the targets statically need must be bound: if one is not
+//     (and has no fallback), nothing starts; the input fails with an
+//     [UnboundInputError] and the other needed nodes end canceled.
+//   - A node fails the moment a dependency fails without a fallback
+//     (its cause a [DependencyError] whose Root is the failure first in
+//     time), without waiting for its other dependencies; those that nothing
+//     else needs are canceled.
+//   - A panic or runtime.Goexit in any function the graph was given (bodies,
+//     fallbacks, retry predicates, choosers, element functions) ends its node
+//     with an error naming it; the process and the run go on.
 //
 // The error is non-nil when a target has no value; it joins the root causes
 // (see [Result.Err]), and the cancellation when the caller canceled the run.
@@ -130,6 +177,7 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 			return nil, fmt.Errorf("executor: target: %w", err)
 		}
 	}
+	p := e.planFor(targets)
 	s := e.pool.Get().(*run)
 	if err := s.bind(inputs); err != nil {
 		s.recycle()
@@ -137,18 +185,18 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 	}
 	ctx, span := e.obs.startRun(ctx)
 	s.traced = span != nil && span.IsRecording()
-	s.execute(ctx, targets)
-	res := &Result{run: s}
-	err := runError(res, targets)
+	s.execute(ctx, p)
+	res := &Result{run: s, gen: s.gen.Load()}
+	err := runError(res, p.unique)
 	e.obs.endRun(ctx, span, res, err)
 	return res, err
 }
 
 // runError is Run's error: nil when every target has a value.
-func runError(res *Result, targets []graph.Target) error {
+func runError(res *Result, targets []graph.NodeID) error {
 	var firstCause, canceled error
 	for _, t := range targets {
-		ns := &res.run.ns[t.ID()]
+		ns := &res.state().ns[t]
 		if ns.outcome.HasValue() {
 			continue
 		}

@@ -185,7 +185,7 @@ func (o *observer) endRun(ctx context.Context, span trace.Span, res *Result, err
 // writeSpans writes one child span of the run span per executed node, from
 // its recorded times, and the run span's attributes.
 func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Result, err error) {
-	s := res.run
+	s := res.state()
 	ran := 0
 	for i := range s.ns {
 		if s.ns[i].outcome == Skipped {
@@ -242,7 +242,7 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 // recordMetrics records every node's outcome (skipped ones included), the
 // duration of every executed node, and the run's duration.
 func (o *observer) recordMetrics(ctx context.Context, res *Result, err error) {
-	s := res.run
+	s := res.state()
 	o.attrsOnce.Do(func() { o.attrs = make([]atomic.Pointer[measureOptions], s.g.Len()*numOutcomes) })
 	for i := range s.ns {
 		ns := &s.ns[i]

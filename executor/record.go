@@ -60,7 +60,7 @@ func (n NodeRecord) Duration() time.Duration { return n.End - n.Start }
 
 // Record writes the run down as a [Record]. Call it before Release.
 func (r *Result) Record() *Record {
-	s := r.run
+	s := r.state()
 	rec := &Record{Started: s.start, Duration: s.end, Nodes: make([]NodeRecord, s.g.Len())}
 	if err := r.Err(); err != nil {
 		rec.Err = err.Error()

@@ -9,10 +9,26 @@ import (
 )
 
 // Result is a finished run: every node's outcome, cause, timing and value.
-// It is safe for concurrent reads. Call Release when done with it to let the
-// Executor reuse its memory; a Result must not be used after Release.
+// It is safe for concurrent reads, and nothing writes into it once Run has
+// returned. Call Release when done with it to let the Executor reuse its
+// memory. After Release, every method but Release panics with
+// "featgraph: Result used after Release" — also through a copy of the
+// Result made before — rather than read another run's values. Values read
+// before Release (from Get, Value, Node, Record, ...) stay valid: keep those.
 type Result struct {
 	run *run
+	gen uint64 // the run state's generation when Run returned it
+}
+
+// errUsedAfterRelease is the panic of a Result used after Release.
+const errUsedAfterRelease = "featgraph: Result used after Release"
+
+// state returns the run behind r, or panics when r was released.
+func (r *Result) state() *run {
+	if r == nil || r.run == nil || r.run.gen.Load() != r.gen {
+		panic(errUsedAfterRelease)
+	}
+	return r.run
 }
 
 // NodeResult is how one node ended in a run.
@@ -36,18 +52,18 @@ type NodeResult struct {
 func (n NodeResult) Duration() time.Duration { return n.End - n.Start }
 
 // Graph returns the graph that ran.
-func (r *Result) Graph() *graph.Graph { return r.run.g }
+func (r *Result) Graph() *graph.Graph { return r.state().g }
 
 // Started returns the wall-clock time the run started.
-func (r *Result) Started() time.Time { return r.run.start }
+func (r *Result) Started() time.Time { return r.state().start }
 
 // Duration returns the run's wall time: from its start until its last
 // target ended, or its deadline passed.
-func (r *Result) Duration() time.Duration { return r.run.end }
+func (r *Result) Duration() time.Duration { return r.state().end }
 
 // Node returns how node t ended.
 func (r *Result) Node(t graph.Target) NodeResult {
-	s := r.run
+	s := r.state()
 	id := t.ID()
 	nr := NodeResult{
 		ID: id, Name: s.g.Name(id), Kind: s.g.Node(id).Kind,
@@ -56,7 +72,7 @@ func (r *Result) Node(t graph.Target) NodeResult {
 	}
 	if nr.Kind == graph.KindIf || nr.Kind == graph.KindSwitch {
 		if s.chosenValid(id) {
-			nr.Branch = s.g.Node(id).Lazy[s.ns[id].chosen]
+			nr.Branch = s.g.Node(id).Lazy[s.ns[id].chosen.Load()-1]
 		}
 	}
 	return nr
@@ -64,7 +80,7 @@ func (r *Result) Node(t graph.Target) NodeResult {
 
 // Lookup returns how the node called name ended.
 func (r *Result) Lookup(name string) (NodeResult, bool) {
-	id, ok := r.run.g.Lookup(name)
+	id, ok := r.state().g.Lookup(name)
 	if !ok {
 		return NodeResult{}, false
 	}
@@ -73,7 +89,7 @@ func (r *Result) Lookup(name string) (NodeResult, bool) {
 
 // Nodes returns how every node of the graph ended, indexed by NodeID.
 func (r *Result) Nodes() []NodeResult {
-	out := make([]NodeResult, r.run.g.Len())
+	out := make([]NodeResult, r.state().g.Len())
 	for i := range out {
 		out[i] = r.Node(graph.NodeID(i))
 	}
@@ -82,7 +98,7 @@ func (r *Result) Nodes() []NodeResult {
 
 // Value returns the value of node t, or an error saying why it has none.
 func (r *Result) Value(t graph.Target) (any, error) {
-	s := r.run
+	s := r.state()
 	if err := s.g.Check(t); err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
@@ -119,7 +135,7 @@ func Get[T any](r *Result, ref graph.Ref[T]) (T, error) {
 // of nodes that failed by themselves, not because a dependency did. Nodes
 // that fell back are not failures. It is nil when nothing failed.
 func (r *Result) Err() error {
-	s := r.run
+	s := r.state()
 	var errs []error
 	for id := range s.ns {
 		if o := s.ns[id].outcome; o != Error && o != Timeout {
@@ -133,13 +149,15 @@ func (r *Result) Err() error {
 	return errors.Join(errs...)
 }
 
-// Release gives the run's memory back to the Executor. The Result must not
-// be used afterwards. Nodes still running past the deadline keep the memory
+// Release gives the run's memory back to the Executor. It is safe on a nil
+// Result (so that defer res.Release() may come before the error check) and
+// when called again. Nodes still running past the deadline keep the memory
 // until they return.
 func (r *Result) Release() {
-	if r.run != nil {
-		s := r.run
-		r.run = nil
-		s.release()
+	if r == nil || r.run == nil {
+		return
 	}
+	s := r.state() // a copy of a released Result panics here
+	r.run = nil
+	s.release()
 }

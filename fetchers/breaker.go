@@ -1,8 +1,10 @@
 package fetchers
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
@@ -29,7 +31,14 @@ func (t breakerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return nil, &CircuitOpenError{State: state, Err: err}
 	}
+	start := time.Now()
 	resp, err := t.u.transport.RoundTrip(r)
+	if ctxErr := r.Context().Err(); !errors.Is(ctxErr, context.Canceled) {
+		// Canceled attempts (a hedge that lost, a caller that left) say
+		// nothing of how long the upstream takes; timed-out ones give a
+		// lower bound.
+		t.u.attemptTimes.observe(time.Since(start))
+	}
 	switch {
 	case err != nil:
 		done(err)

@@ -163,3 +163,151 @@ func TestCacheCancelsCallWhenLastWaiterLeaves(t *testing.T) {
 	}
 	eventually(t, "the abandoned call to be canceled", func() bool { return f.canceled.Load() == 1 })
 }
+
+// A shared call lives as long as its latest caller wants it: a caller with
+// a short deadline starts it, one with a long deadline joins, the first
+// gives up at its own deadline and the second still gets the answer.
+func TestCacheSharedCallOutlivesItsFirstCaller(t *testing.T) {
+	short := make(chan struct{})
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		select {
+		case <-short: // answer only once the short caller has given up
+			writeJSON(w, http.StatusOK, okAccount)
+		case <-r.Context().Done():
+		}
+	})
+	u := newUpstream(t, f)
+	cacheCtx := fetchers.WithRequestCache(context.Background())
+
+	shortCtx, cancelShort := context.WithTimeout(cacheCtx, time.Second) // long enough for the other to join, on a busy machine too
+	defer cancelShort()
+	shortErr := make(chan error, 1)
+	go func() {
+		_, err := fetchers.FetchJSON[account](shortCtx, u, fetchers.Get("/a"))
+		shortErr <- err
+	}()
+	eventually(t, "the call to reach the server", func() bool { return f.hits.Load() == 1 })
+
+	longCtx, cancelLong := context.WithTimeout(cacheCtx, 30*time.Second)
+	defer cancelLong()
+	longErr := make(chan error, 1)
+	go func() {
+		_, err := fetchers.FetchJSON[account](longCtx, u, fetchers.Get("/a"))
+		longErr <- err
+	}()
+	eventually(t, "the long caller to join", func() bool { return u.Stats().CacheHits == 1 })
+	if err := <-shortErr; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("short caller: err = %v, want DeadlineExceeded", err)
+	}
+	close(short)
+	if err := <-longErr; err != nil {
+		t.Errorf("long caller: %v (the shared call died with its first caller's deadline)", err)
+	}
+	if h := f.hits.Load(); h != 1 {
+		t.Errorf("server hits = %d, want 1", h)
+	}
+}
+
+// A shared call started without a deadline keeps none, whatever later
+// callers have; one started with a deadline loses it when a caller without
+// one joins: each is ended only by its last waiter leaving.
+func TestCacheSharedCallDeadlineOfJoiners(t *testing.T) {
+	gate := make(chan struct{})
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		dl := r.Header.Get(fetchers.DeadlineHeader)
+		select {
+		case <-gate:
+			writeJSON(w, http.StatusOK, `{"id":"`+dl+`"}`)
+		case <-r.Context().Done():
+		}
+	})
+	u := newUpstream(t, f)
+	cacheCtx := fetchers.WithRequestCache(context.Background())
+	first, cancelFirst := context.WithTimeout(cacheCtx, time.Second)
+	defer cancelFirst()
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := fetchers.FetchJSON[account](first, u, fetchers.Get("/a"))
+		firstErr <- err
+	}()
+	eventually(t, "the call to reach the server", func() bool { return f.hits.Load() == 1 })
+	got := make(chan account, 1)
+	go func() {
+		a, err := fetchers.FetchJSON[account](cacheCtx, u, fetchers.Get("/a"))
+		if err != nil {
+			t.Errorf("caller without deadline: %v", err)
+		}
+		got <- a
+	}()
+	eventually(t, "the second caller to join", func() bool { return u.Stats().CacheHits == 1 })
+	<-firstErr
+	close(gate)
+	if a := <-got; a.ID == "" {
+		t.Errorf("the first attempt carried no deadline header: the test does not test")
+	}
+}
+
+// Requests that differ only in a header of their own (an end user's
+// token) never share an answer; equal ones do.
+func TestCacheKeysOnRequestHeaders(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		writeJSON(w, http.StatusOK, `{"id":"`+r.Header.Get("X-User-Token")+`"}`)
+	})
+	u := newUpstream(t, f)
+	ctx := fetchers.WithRequestCache(withTimeout(t, 10*time.Second))
+	ask := func(token string) string {
+		t.Helper()
+		req := fetchers.Get("/a")
+		req.Header = http.Header{"X-User-Token": {token}}
+		a, err := fetchers.FetchJSON[account](ctx, u, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	if got := ask("alice"); got != "alice" {
+		t.Fatalf("alice got %q", got)
+	}
+	if got := ask("bob"); got != "bob" {
+		t.Errorf("bob got %q: another user's answer", got)
+	}
+	if got := ask("alice"); got != "alice" {
+		t.Errorf("alice again got %q", got)
+	}
+	if h := f.hits.Load(); h != 2 {
+		t.Errorf("server hits = %d, want 2 (one per user)", h)
+	}
+}
+
+// Many callers joining and leaving a shared call at random: every one
+// either gets the answer or its own context's error, and nothing leaks.
+func TestCacheJoinersRace(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if f := time.Duration(hit%3) * time.Millisecond; f > 0 {
+			time.Sleep(f)
+		}
+		writeJSON(w, http.StatusOK, okAccount)
+	})
+	u := newUpstream(t, f)
+	for round := 0; round < 20; round++ {
+		cacheCtx := fetchers.WithRequestCache(context.Background())
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(cacheCtx, time.Duration(i%4)*time.Millisecond+time.Microsecond)
+				if i%2 == 0 {
+					ctx, cancel = context.WithTimeout(cacheCtx, 30*time.Second)
+				}
+				defer cancel()
+				a, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+				switch {
+				case err == nil && a.ID != "a1":
+					t.Errorf("caller %d got %+v", i, a)
+				case err != nil && ctx.Err() == nil:
+					t.Errorf("caller %d: %v with its context live", i, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+}

@@ -11,7 +11,7 @@
 //	accounts, _ := fetchers.NewUpstream("accounts", "http://accounts.internal",
 //		fetchers.WithHedging(timeouts.HedgeAtQuantile(0.95, time.Millisecond)))
 //	account := fetchers.JSON1[string, Account](b, "account", accounts, cardID,
-//		func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil },
+//		func(id string) (fetchers.Request, error) { return fetchers.GetPath("/accounts/{id}", id) },
 //		nodes.Timeout(80*time.Millisecond), nodes.Fallback(Account{}))
 //
 // Every call:
@@ -31,11 +31,37 @@
 //     by default) and pause while the breaker is not closed;
 //   - carries the trace context (W3C traceparent through the otel
 //     propagator) and the time left in the DeadlineHeader header;
+//   - follows at most DefaultMaxRedirects redirects, and only within the
+//     upstream's origin (scheme, host, port): any other is an error
+//     matching ErrRedirect that names the redacted location, so no header
+//     set by hooks, WithHeader, the request, the trace context or the
+//     deadline reaches another server (WithRedirects opens this up, and
+//     then drops those headers when a redirect leaves the origin);
 //   - reads at most WithMaxBodyBytes of body, and fails with an *Error that
 //     names the upstream, the node and what was wrong (ErrStatus,
 //     ErrNotJSON, ErrWrongShape, ErrTruncated, ErrTooLarge).
 //
+// # Untrusted values
+//
+// Values that come from outside (ids in a request, fields of another
+// answer) go into a path through [GetPath], [PathOf] or Request.PathValues:
+// each value becomes exactly one escaped segment, so '/', '.', "..", '%',
+// '?' and '#' in it cannot change which resource is asked for; an empty
+// value, or one holding a dot segment, is an error matching ErrBadPath,
+// and the request is not sent. Any Request.Path is checked too: a "." or
+// ".." segment or an empty one between slashes, as written or once
+// decoded, is refused. Query values (Request.Query, Get's pairs) are
+// escaped as query values.
+//
+// Errors keep secrets out: every transport error, retry cause and redirect
+// error has its URLs redacted (see [Redact]: userinfo dropped, query values
+// replaced by "REDACTED"), and an *Error shows the method, the upstream,
+// the node and the path — the template rather than the values when the
+// path came from GetPath or PathValues. A body excerpt of at most 256
+// bytes of an unexpected answer is kept, as the upstream sent it.
+//
 // Within one run, [WithRequestCache] makes fetch nodes that ask the same
-// upstream for the same thing share one call: put it in the context given
-// to the executor's Run.
+// upstream for the same thing (requests' own headers included) share one
+// call, which lives as long as some caller still waits for it: put it in
+// the context given to the executor's Run.
 package fetchers

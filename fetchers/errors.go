@@ -97,9 +97,14 @@ func (e *CircuitOpenError) Unwrap() error { return e.Err }
 
 // RetryBudgetError is the cause of a retryable failure that was not
 // retried because the wait before the next attempt, plus the least time an
-// attempt needs, was more than the deadline left.
+// attempt needs, was more than the deadline left, or because the
+// upstream's Retry-After asked for a longer wait than the retry policy's
+// longest (MaxWait is then set).
 type RetryBudgetError struct {
 	Wait, Left time.Duration
+	// MaxWait, when not zero, is the policy's longest wait, which Wait
+	// (a Retry-After) exceeded.
+	MaxWait time.Duration
 	// RetryAfter is true when the wait came from the upstream's Retry-After.
 	RetryAfter bool
 	Cause      error
@@ -111,6 +116,9 @@ func (e *RetryBudgetError) Error() string {
 		from = "Retry-After"
 	}
 	s := fmt.Sprintf("%v: next try in %v (%s) with %v left", ErrNoTimeForRetry, e.Wait.Round(time.Microsecond), from, e.Left.Round(time.Microsecond))
+	if e.MaxWait > 0 {
+		s = fmt.Sprintf("%v: next try in %v (%s), longer than the retry policy's max wait %v", ErrNoTimeForRetry, e.Wait.Round(time.Microsecond), from, e.MaxWait)
+	}
 	if e.Cause != nil {
 		s += ": " + e.Cause.Error()
 	}

@@ -43,14 +43,16 @@ func Example() {
 	type Currency struct {
 		Code string `json:"currency"`
 	}
-	byID := func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil }
+	// The card id comes from outside: GetPath makes it exactly one path
+	// segment, so "../admin" or "a1/balance" cannot ask for another resource.
+	byID := func(id string) (fetchers.Request, error) { return fetchers.GetPath("/accounts/{id}", id) }
 
 	b := graph.NewBuilder()
 	card := nodes.Input[string](b, "card")
 	account := fetchers.JSON1[string, Account](b, "account", accounts, card, byID,
-		nodes.Timeout(100*time.Millisecond), nodes.Fallback(Account{}))
+		nodes.Timeout(time.Second), nodes.Fallback(Account{}))
 	currency := fetchers.JSON1[string, Currency](b, "currency", accounts, card, byID,
-		nodes.Timeout(100*time.Millisecond))
+		nodes.Timeout(time.Second))
 	g, err := b.Build()
 	if err != nil {
 		log.Fatal(err)

@@ -59,8 +59,8 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 	}
 	u.textMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	for _, hook := range u.hooks {
-		if err := hook(req.Request); err != nil {
-			return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: request hook: %w", ErrBadRequest, err))
+		if err := callHook(hook, req.Request); err != nil {
+			return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: request hook: %w", ErrBadRequest, redactError(err)))
 		}
 	}
 	req.SetResponseHandler(st.readBody)
@@ -75,6 +75,9 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 		st.body = head
 		resp.Body.Close()
 	}
+	// Transport errors name the URL: keep its query values and userinfo
+	// out of every error, cause and log made from them.
+	err = redactError(err)
 	switch {
 	case err != nil:
 		if st.stopped != nil {
@@ -99,6 +102,18 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 	}
 	u.latency.observe(time.Since(start))
 	return &Response{Status: st.status, Header: st.header, Body: st.body}, nil
+}
+
+// callHook calls a request hook, turning its panic into an error: hooks
+// may run on a hedge's or a shared call's goroutine, where a panic would
+// end the process.
+func callHook(hook func(*http.Request) error, r *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return hook(r)
 }
 
 const excerptBytes = 256

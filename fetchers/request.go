@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // Request is one call to an Upstream: what a fetch node builds from its
@@ -13,9 +17,23 @@ import (
 type Request struct {
 	// Method is the HTTP method; empty means GET.
 	Method string
-	// Path is appended to the upstream's base URL (unescaped, like url.URL.Path).
+	// Path is appended to the upstream's base path, in escaped form (as
+	// it goes on the wire: a valid %XX escape stands for its byte, other
+	// characters a path may not hold, '?' and '#' included, are escaped).
+	// A path with a "." or ".." segment or an empty segment between two
+	// slashes, as written or once decoded, is refused with ErrBadPath.
+	//
+	// With PathValues set, Path is a template (see PathTemplate) whose
+	// placeholders take PathValues, each as exactly one escaped segment,
+	// and errors show the template rather than the values. Build paths
+	// that hold values from outside with GetPath or PathOf, never by
+	// concatenation: a value such as "../../admin" or "a1/balance" would
+	// otherwise choose another resource.
 	Path string
-	// Query is the URL query.
+	// PathValues, when not nil, fill the placeholders of the template in
+	// Path, in order.
+	PathValues []string
+	// Query is the URL query; its values are escaped as query values.
 	Query url.Values
 	// Header holds headers of this request only; WithHeader sets headers
 	// of every request.
@@ -30,8 +48,10 @@ type Request struct {
 	Idempotent bool
 }
 
-// Get returns a GET Request of path with query given as key, value pairs.
-// An odd trailing key gets an empty value.
+// Get returns a GET Request of path (in escaped form, see Request.Path)
+// with query given as key, value pairs; query values are escaped. An odd
+// trailing key gets an empty value. A path holding values from outside is
+// built with GetPath instead.
 func Get(path string, keyValues ...string) Request {
 	r := Request{Method: http.MethodGet, Path: path}
 	if len(keyValues) > 0 {
@@ -77,14 +97,19 @@ type prepared struct {
 	node   string
 	method string
 	url    string
-	path   string
+	path   string // Request.Path: the template when there are PathValues
 	header http.Header
 	body   []byte
 	repeat bool
 }
 
 func (u *Upstream) prepare(node string, r Request) (*prepared, error) {
-	p := &prepared{node: node, method: r.method(), url: u.resolve(r.Path, r.Query), path: r.Path, header: r.Header, repeat: r.repeatable()}
+	p := &prepared{node: node, method: r.method(), path: r.Path, header: r.Header, repeat: r.repeatable()}
+	path, err := r.escapedPath()
+	if err != nil {
+		return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: %w", ErrBadRequest, err))
+	}
+	p.url = u.resolve(path, r.Query)
 	switch b := r.Body.(type) {
 	case nil:
 	case []byte:
@@ -104,7 +129,26 @@ func (u *Upstream) prepare(node string, r Request) (*prepared, error) {
 }
 
 // cacheKey identifies the request within its upstream: equal keys get the
-// same answer.
+// same answer. It holds the method, URL, body and the request's own
+// headers, each part length-prefixed so that no two requests share a key
+// by a trick of separators.
 func (p *prepared) cacheKey(upstream string) string {
-	return upstream + "\x00" + p.method + "\x00" + p.url + "\x00" + string(p.body)
+	var b strings.Builder
+	part := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	part(upstream)
+	part(p.method)
+	part(p.url)
+	part(string(p.body))
+	for _, k := range slices.Sorted(maps.Keys(p.header)) {
+		ck := http.CanonicalHeaderKey(k)
+		for _, v := range p.header[k] {
+			part(ck)
+			part(v)
+		}
+	}
+	return b.String()
 }

@@ -14,8 +14,8 @@ import (
 // checkRetry is the Upstream's retryablehttp.CheckRetry: retry only
 // retryable failures (connection errors, bodies cut short, 5xx but 501,
 // 429), only idempotent requests, at most the configured number of times,
-// and only when the backoff (or Retry-After) plus one more attempt fits the
-// deadline left. It decides with the same backoff function the client then
+// only when the backoff (or Retry-After) is within the policy's longest
+// wait, and only when it plus one more attempt fits the deadline left. It decides with the same backoff function the client then
 // sleeps, so no sleep outlasts the deadline.
 func (u *Upstream) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -28,13 +28,21 @@ func (u *Upstream) checkRetry(ctx context.Context, resp *http.Response, err erro
 	if st == nil || !st.repeat || st.attempt >= u.retries {
 		return false, nil
 	}
+	cause := redactError(err)
+	if cause == nil {
+		cause = ErrStatus
+	}
 	wait := u.client.Backoff(u.client.RetryWaitMin, u.client.RetryWaitMax, st.attempt, resp)
+	retryAfter := resp != nil && resp.Header.Get("Retry-After") != ""
+	if wait > u.client.RetryWaitMax {
+		// Only a Retry-After asks for more than the policy's longest wait:
+		// rather than hold the caller past it, or call again sooner than
+		// the server asked, give up now.
+		st.stopped = &RetryBudgetError{Wait: wait, MaxWait: u.client.RetryWaitMax, RetryAfter: retryAfter, Cause: cause}
+		return false, nil
+	}
 	if left, ok := timeouts.FromContext(ctx).Remaining(time.Now()); ok && wait+u.attemptFloor() >= left {
-		cause := err
-		if cause == nil {
-			cause = ErrStatus
-		}
-		st.stopped = &RetryBudgetError{Wait: wait, Left: left, RetryAfter: resp != nil && resp.Header.Get("Retry-After") != "", Cause: cause}
+		st.stopped = &RetryBudgetError{Wait: wait, Left: left, RetryAfter: retryAfter, Cause: cause}
 		return false, nil
 	}
 	return true, nil
@@ -44,7 +52,7 @@ func (u *Upstream) checkRetry(ctx context.Context, resp *http.Response, err erro
 func retryable(resp *http.Response, err error) bool {
 	if err != nil {
 		switch {
-		case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooLarge),
+		case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooLarge), errors.Is(err, ErrRedirect),
 			errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			return false
 		case errors.Is(err, ErrTruncated):
@@ -63,9 +71,11 @@ func retryable(resp *http.Response, err error) bool {
 }
 
 // attemptFloor is the least time worth giving an attempt: the observed
-// median latency once known, and never less than WithMinAttempt.
+// median duration of attempts once known, failed and timed-out ones
+// included (a timed-out attempt counts the time it was given, a lower
+// bound), and never less than WithMinAttempt.
 func (u *Upstream) attemptFloor() time.Duration {
-	if p50, ok := u.latency.quantile(0.5); ok && p50 > u.minAttempt {
+	if p50, ok := u.attemptTimes.quantile(0.5); ok && p50 > u.minAttempt {
 		return p50
 	}
 	return u.minAttempt

@@ -110,7 +110,7 @@ func TestTooManyRequestsHonoursRetryAfter(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, 2*time.Second))
 	start := time.Now()
 	if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
 		t.Fatal(err)
@@ -309,5 +309,33 @@ func TestEachAttemptTellsTheTimeLeft(t *testing.T) {
 			t.Errorf("attempt %d: %s = %q, want fewer ms than %d", i+1, fetchers.DeadlineHeader, h.Get(fetchers.DeadlineHeader), prev)
 		}
 		prev = ms
+	}
+}
+
+// The least time a retry needs is learned from every attempt, failed ones
+// included: an upstream that always fails after 30 ms is not retried with
+// 15 ms left, though no call ever succeeded.
+func TestRetryFloorLearnsFromFailures(t *testing.T) {
+	var f *fake
+	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if f.sleep(r, 30*time.Millisecond) {
+			writeJSON(w, http.StatusServiceUnavailable, `{}`)
+		}
+	})
+	u := newUpstream(t, f, fetchers.WithRetries(1, time.Millisecond, time.Millisecond), neverTrip)
+	for i := 0; i < 12; i++ { // 24 failed attempts of ~30 ms
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err == nil {
+			t.Fatal("want the 503 to fail")
+		}
+	}
+	before := f.hits.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Millisecond)
+	defer cancel()
+	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+	if !errors.Is(err, fetchers.ErrNoTimeForRetry) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v", err)
+	}
+	if n := f.hits.Load() - before; n != 1 {
+		t.Errorf("%d attempts with 45 ms for 30 ms attempts: a retry started that could not finish (err %v)", n, err)
 	}
 }

@@ -52,6 +52,7 @@ type Upstream struct {
 	hedgeBudget *timeouts.HedgeBudget
 
 	hooks      []func(*http.Request) error
+	redirects  RedirectPolicy
 	propagator propagation.TextMapPropagator
 	maxBody    int64
 	retries    int
@@ -59,30 +60,40 @@ type Upstream struct {
 	breakerSet *gobreaker.Settings
 
 	stats   counters
-	latency *latencyRing
-	legs    sync.WaitGroup // hedge legs that may outlive their call
+	latency *latencyRing // successful legs: hedge delays, Stats
+	// attemptTimes holds the durations of attempts however they ended
+	// (answers of any status, transport errors, timeouts): retry floors.
+	attemptTimes *latencyRing
+	legs         sync.WaitGroup // hedge legs that may outlive their call
 }
 
 // Option configures an Upstream.
 type Option func(*Upstream) error
 
-// NewUpstream returns the Upstream called name at baseURL (scheme and host,
-// and an optional path prefix).
+// NewUpstream returns the Upstream called name at baseURL: an absolute
+// http or https URL with a host, and an optional path prefix; a base URL
+// with another scheme, no host, a query or a fragment is an error. Userinfo
+// in it is sent as basic auth and never shown in errors.
 func NewUpstream(name, baseURL string, opts ...Option) (*Upstream, error) {
 	if name == "" {
 		return nil, errors.New("fetchers: an upstream needs a name")
 	}
 	base, err := url.Parse(baseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("fetchers: upstream %q: base URL %q is not an absolute http(s) URL", name, baseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Hostname() == "" {
+		return nil, fmt.Errorf("fetchers: upstream %q: base URL %q is not an absolute http or https URL with a host", name, Redact(baseURL))
+	}
+	if base.RawQuery != "" || base.Fragment != "" || base.ForceQuery {
+		return nil, fmt.Errorf("fetchers: upstream %q: base URL %q has a query or fragment (give query values per request)", name, Redact(baseURL))
 	}
 	u := &Upstream{
-		name:       name,
-		base:       base,
-		maxBody:    DefaultMaxBodyBytes,
-		retries:    DefaultRetries,
-		minAttempt: DefaultMinAttempt,
-		latency:    newLatencyRing(latencyWindow),
+		name:         name,
+		base:         base,
+		redirects:    RedirectPolicy{MaxHops: DefaultMaxRedirects},
+		maxBody:      DefaultMaxBodyBytes,
+		retries:      DefaultRetries,
+		minAttempt:   DefaultMinAttempt,
+		latency:      newLatencyRing(latencyWindow),
+		attemptTimes: newLatencyRing(latencyWindow),
 	}
 	u.client = &retryablehttp.Client{
 		RetryWaitMin:   DefaultRetryWaitMin,
@@ -121,7 +132,7 @@ func NewUpstream(name, baseURL string, opts ...Option) (*Upstream, error) {
 	// retryablehttp closes the idle connections of its client after every
 	// failed call, which for a shared Upstream would drop the warm pool of
 	// every concurrent run each time one hedge loses.
-	u.client.HTTPClient = &http.Client{Transport: breakerTransport{u}}
+	u.client.HTTPClient = &http.Client{Transport: breakerTransport{u}, CheckRedirect: u.checkRedirect}
 	return u, nil
 }
 
@@ -167,7 +178,8 @@ func WithTransport(rt http.RoundTripper) Option {
 // WithRetries sets how many times a failed attempt may be retried (0 for
 // none) and the exponential backoff between tries, from minWait doubling up
 // to maxWait. A 429 or 503 answer's Retry-After header overrides the
-// backoff. Only idempotent requests are retried (see Request.Idempotent),
+// backoff; one longer than maxWait is not waited for: the call fails at
+// once with ErrNoTimeForRetry. Only idempotent requests are retried (see Request.Idempotent),
 // and never when the wait and one more attempt no longer fit the deadline.
 func WithRetries(retries int, minWait, maxWait time.Duration) Option {
 	return func(u *Upstream) error {
@@ -181,8 +193,10 @@ func WithRetries(retries int, minWait, maxWait time.Duration) Option {
 }
 
 // WithMinAttempt sets the least time an attempt must have left before its
-// deadline for a retry to start. Once enough calls were seen, the observed
-// median latency is used when it is larger.
+// deadline for a retry to start. Once enough attempts were seen, their
+// observed median duration is used when it is larger (failed and timed-out
+// attempts count too, so an upstream that always fails slowly is not
+// retried into a timeout).
 func WithMinAttempt(d time.Duration) Option {
 	return func(u *Upstream) error {
 		if d < 0 {
@@ -279,11 +293,12 @@ func (u *Upstream) textMapPropagator() propagation.TextMapPropagator {
 	return otel.GetTextMapPropagator()
 }
 
-// resolve returns the URL of path (with query) under the base URL.
+// resolve returns the URL of path (escaped and checked) with query under
+// the base URL.
 func (u *Upstream) resolve(path string, query url.Values) string {
 	ref := *u.base
-	ref.Path = strings.TrimSuffix(u.base.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	ref.RawPath = ""
+	ref.RawPath = strings.TrimSuffix(u.base.EscapedPath(), "/") + "/" + strings.TrimPrefix(path, "/")
+	ref.Path, _ = url.PathUnescape(ref.RawPath) // checked by escapedPath
 	ref.RawQuery = query.Encode()
 	return ref.String()
 }

@@ -1,6 +1,7 @@
 package graphtest_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -39,11 +40,19 @@ type expect struct {
 	outcome             executor.Outcome
 	value               any
 	fail                failure
-	root, dep           string // failDep: the node that failed first, and the direct dependency
-	rootTimeout         bool   // the root failure was a timeout
-	fbRefused           bool
-	attempts            int    // tries of a fetch node that ran its body; 0 to not check
-	branch              string // the branch an if takes
+	// causes lists, for failDep, what the DependencyError may say: the
+	// direct dependency and the root, the failure first in time. Of several
+	// failed dependencies any may be first, so each is allowed.
+	causes    []depCause
+	fbRefused bool
+	attempts  int    // tries of a fetch node that ran its body; 0 to not check
+	branch    string // the branch an if takes
+}
+
+// depCause is one DependencyError a node may end with.
+type depCause struct {
+	dep, root string
+	timeout   bool // the root failure was a timeout
 }
 
 func (e *expect) hasValue() bool { return !e.never && e.outcome.HasValue() }
@@ -72,24 +81,35 @@ func (fz *fuzzGraph) evaluate() []expect {
 func (fz *fuzzGraph) eval(i int, ex []expect) expect {
 	n := &fz.nodes[i]
 	var e expect
-	failDep := func(d int) {
-		e.fail, e.dep, e.root, e.rootTimeout = failDep, fz.name(d), fz.name(d), ex[d].fail == failTimeout
-		if ex[d].fail == failDep {
-			e.root, e.rootTimeout = ex[d].root, ex[d].rootTimeout
+	failDep := func(ds ...int) {
+		e.fail = failDep
+		for _, d := range ds {
+			if ex[d].fail == failDep {
+				for _, c := range ex[d].causes {
+					e.causes = append(e.causes, depCause{dep: fz.name(d), root: c.root, timeout: c.timeout})
+				}
+			} else {
+				e.causes = append(e.causes, depCause{dep: fz.name(d), root: fz.name(d), timeout: ex[d].fail == failTimeout})
+			}
 		}
 	}
 	// staticDeps reports whether the node may run its body: every static
-	// dependency ended, and none failed.
+	// dependency ended, and none failed. A failed dependency fails the node
+	// at once, without waiting for the others (even one that never ends).
 	staticDeps := func() bool {
+		var failed []int
+		for _, d := range n.deps {
+			if !ex[d].never && !ex[d].hasValue() && !slices.Contains(failed, d) {
+				failed = append(failed, d)
+			}
+		}
+		if len(failed) > 0 {
+			failDep(failed...)
+			return false
+		}
 		for _, d := range n.deps {
 			if ex[d].never {
 				e.never = true
-				return false
-			}
-		}
-		for _, d := range n.deps {
-			if !ex[d].hasValue() {
-				failDep(d)
 				return false
 			}
 		}
@@ -230,7 +250,7 @@ func (fz *fuzzGraph) eval(i int, ex []expect) expect {
 		}
 		switch n.fb {
 		case fbValue, fbFunc:
-			e.outcome, e.value = executor.Fallback, n.fallbackValue(e.fail == failTimeout || e.rootTimeout)
+			e.outcome, e.value = executor.Fallback, n.fallbackValue(e.fail == failTimeout)
 		case fbRefuses:
 			e.fbRefused = true
 		}
@@ -251,7 +271,17 @@ func (fz *fuzzGraph) needs(ex []expect) []need {
 			continue
 		}
 		n := &fz.nodes[i]
+		failedFast := ex[i].fail == failDep && slices.ContainsFunc(n.deps, func(d int) bool {
+			return slices.ContainsFunc(ex[i].causes, func(c depCause) bool { return c.dep == fz.name(d) })
+		})
 		for _, d := range n.deps {
+			// A node that fails fast no longer needs its other dependencies:
+			// each may end first, or be canceled. Only a sole failed one is
+			// sure to have ended as the reference says.
+			if failedFast && !(len(ex[i].causes) > 0 && allSameDep(ex[i].causes) && ex[i].causes[0].dep == fz.name(d)) {
+				raise(d, min(l, needMaybe))
+				continue
+			}
 			raise(d, l)
 		}
 		switch n.kind {
@@ -280,8 +310,70 @@ func (fz *fuzzGraph) needs(ex []expect) []need {
 	return nd
 }
 
+func allSameDep(cs []depCause) bool {
+	for _, c := range cs {
+		if c.dep != cs[0].dep {
+			return false
+		}
+	}
+	return true
+}
+
+// staticUnbound returns the inputs the targets need through static
+// dependencies that the run does not bind: with one, nothing starts.
+func (fz *fuzzGraph) staticUnbound() (closure []bool, unbound []int) {
+	closure = make([]bool, len(fz.nodes))
+	stack := slices.Clone(fz.targets)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if closure[i] {
+			continue
+		}
+		closure[i] = true
+		if fz.nodes[i].kind == kInput && !fz.nodes[i].bound {
+			unbound = append(unbound, i)
+		}
+		stack = append(stack, fz.nodes[i].deps...)
+	}
+	return closure, unbound
+}
+
+// checkDoomed checks a run that needs an unbound input: the input failed,
+// every other node it statically needs was canceled before it started, the
+// rest skipped.
+func (fz *fuzzGraph) checkDoomed(run *graphtest.Run, closure []bool) []string {
+	res := run.Result()
+	var problems []string
+	for i := range fz.nodes {
+		nr := res.Node(graph.NodeID(i))
+		want := executor.Skipped
+		switch {
+		case closure[i] && fz.nodes[i].kind == kInput && !fz.nodes[i].bound:
+			want = executor.Error
+			var ue *executor.UnboundInputError
+			if !errors.As(nr.Cause, &ue) || ue.Input != fz.name(i) {
+				problems = append(problems, fmt.Sprintf("%s: cause %v, want an UnboundInputError", fz.name(i), nr.Cause))
+			}
+		case closure[i]:
+			want = executor.Canceled
+		}
+		if nr.Outcome != want {
+			problems = append(problems, fmt.Sprintf("%s: ended %s (%v); an input it needs is unbound: want %s", fz.name(i), nr.Outcome, nr.Cause, want))
+		}
+	}
+	var ue *executor.UnboundInputError
+	if !errors.As(run.Err(), &ue) {
+		problems = append(problems, fmt.Sprintf("run error %v, want an UnboundInputError", run.Err()))
+	}
+	return problems
+}
+
 // check compares a run with the reference and returns the differences.
 func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect) []string {
+	if closure, unbound := fz.staticUnbound(); len(unbound) > 0 {
+		return fz.checkDoomed(run, closure)
+	}
 	res := run.Result()
 	nd := fz.needs(ex)
 	var problems []string
@@ -378,7 +470,9 @@ func (fz *fuzzGraph) checkCause(i int, cause error, e *expect) string {
 	ok := false
 	switch e.fail {
 	case failDep:
-		ok = errors.As(cause, &de) && de.Node == fz.name(i) && de.Dependency == e.dep && de.Root == e.root
+		ok = errors.As(cause, &de) && de.Node == fz.name(i) && slices.ContainsFunc(e.causes, func(c depCause) bool {
+			return de.Dependency == c.dep && de.Root == c.root && errors.Is(cause, context.DeadlineExceeded) == c.timeout
+		})
 	case failSelf:
 		if fz.nodes[i].kind == kEach {
 			ok = !errors.As(cause, &de) && (errors.Is(cause, errFuzz) || errors.As(cause, &pe))
@@ -395,7 +489,7 @@ func (fz *fuzzGraph) checkCause(i int, cause error, e *expect) string {
 	if !ok {
 		want := e.fail.String()
 		if e.fail == failDep {
-			want = fmt.Sprintf("dependency %s failing because of %s", e.dep, e.root)
+			want = fmt.Sprintf("dependency failure, one of %v", e.causes)
 		}
 		return fmt.Sprintf("cause %q, want a %s failure", firstLineOf(cause.Error()), want)
 	}
@@ -501,7 +595,7 @@ func (fz *fuzzGraph) describeRef(ex []expect) string {
 			if e.fail != failNone {
 				fmt.Fprintf(&b, " after %s", e.fail)
 				if e.fail == failDep {
-					fmt.Fprintf(&b, " of %s (root %s)", e.dep, e.root)
+					fmt.Fprintf(&b, " (one of %v)", e.causes)
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/graphtest"
 	"github.com/featgraph/featgraph/nodes"
@@ -507,7 +508,10 @@ func declare[T any](b *graph.Builder, fz *fuzzGraph, i int, refs []fuzzRef, rele
 		opts = append(opts, nodes.Fallback(project(n.typ, n.fbBase).(T)))
 	case fbFunc:
 		opts = append(opts, nodes.FallbackFunc(func(cause error) (T, error) {
-			return n.fallbackValue(errors.Is(cause, context.DeadlineExceeded)).(T), nil
+			// Its own timeout, not a dependency's: which of several failed
+			// dependencies fails a node first depends on timing.
+			var de *executor.DependencyError
+			return n.fallbackValue(!errors.As(cause, &de) && errors.Is(cause, context.DeadlineExceeded)).(T), nil
 		}))
 	case fbRefuses:
 		opts = append(opts, nodes.FallbackFunc(func(error) (T, error) {

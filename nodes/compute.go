@@ -36,8 +36,37 @@ func Compute4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], dep
 // each one with its type through [Arg].
 func ComputeN[T any](b *graph.Builder, name string, deps []Dep, fn func(args Args) (T, error), opts ...Option) Ref[T] {
 	deps = append([]Dep(nil), deps...)
+	ix := newDepIndex(deps)
 	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
-		return fn(Args{deps: deps, vals: args})
+		return fn(Args{deps: ix, vals: args})
 	}}
 	return declare[T](b, n, deps, opts)
+}
+
+// ComputeAll declares a pure node over many dependencies of one type: fn
+// gets their values in the order of deps, in a slice of its own (it may
+// keep it).
+func ComputeAll[T, U any](b *graph.Builder, name string, deps []Ref[T], fn func([]T) (U, error), opts ...Option) Ref[U] {
+	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
+		return fn(values[T](args))
+	}}
+	return declare[U](b, n, asDeps(deps), opts)
+}
+
+// asDeps returns refs as a []Dep.
+func asDeps[T any](refs []Ref[T]) []Dep {
+	deps := make([]Dep, len(refs))
+	for i, r := range refs {
+		deps[i] = r
+	}
+	return deps
+}
+
+// values copies args into a new []T.
+func values[T any](args []any) []T {
+	out := make([]T, len(args))
+	for i, v := range args {
+		out[i] = as[T](v)
+	}
+	return out
 }

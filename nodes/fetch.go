@@ -49,8 +49,19 @@ func Fetch4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], depB 
 // one with its type through [Arg].
 func FetchN[T any](b *graph.Builder, name string, deps []Dep, fn func(ctx context.Context, args Args) (T, error), opts ...Option) Ref[T] {
 	deps = append([]Dep(nil), deps...)
+	ix := newDepIndex(deps)
 	n := graph.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) {
-		return fn(ctx, Args{deps: deps, vals: args})
+		return fn(ctx, Args{deps: ix, vals: args})
 	}}
 	return declare[T](b, n, deps, opts)
+}
+
+// FetchAll declares a fetch node over many dependencies of one type: fn
+// gets their values in the order of deps, in a slice of its own (it may
+// keep it).
+func FetchAll[T, U any](b *graph.Builder, name string, deps []Ref[T], fn func(context.Context, []T) (U, error), opts ...Option) Ref[U] {
+	n := graph.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) {
+		return fn(ctx, values[T](args))
+	}}
+	return declare[U](b, n, asDeps(deps), opts)
 }

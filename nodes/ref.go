@@ -52,20 +52,70 @@ func as[T any](v any) T {
 }
 
 // Args gives the body of a FetchN or ComputeN node the values of its
-// dependencies; read them with [Arg].
+// dependencies; read them with [Arg] (by Ref) or [ArgAt] (by position).
+//
+// Args is only valid during the call: the executor reuses the memory behind
+// it for later runs, so a body must not keep it (nor hand it to a goroutine
+// that outlives the call). The values Arg and ArgAt return are the body's to
+// keep.
 type Args struct {
-	deps []Dep
+	deps *depIndex
 	vals []any
 }
 
-// Arg returns the value of dependency r. r must be one of the dependencies
-// the node was declared with; otherwise Arg panics, which the executor turns
-// into an error outcome naming the node.
-func Arg[T any](a Args, r Ref[T]) T {
-	for i, d := range a.deps {
-		if d.ID() == r.ID() {
-			return as[T](a.vals[i])
+// depIndex finds a dependency's position in O(1): by a scan of a few, or a
+// map of many, built once when the node is declared.
+type depIndex struct {
+	deps []Dep
+	pos  map[graph.NodeID]int // nil for short lists
+}
+
+// scanLimit is the number of dependencies up to which a scan beats a map.
+const scanLimit = 8
+
+func newDepIndex(deps []Dep) *depIndex {
+	ix := &depIndex{deps: deps}
+	if len(deps) > scanLimit {
+		ix.pos = make(map[graph.NodeID]int, len(deps))
+		for i := len(deps) - 1; i >= 0; i-- { // the first of repeats wins, as in a scan
+			ix.pos[deps[i].ID()] = i
 		}
 	}
+	return ix
+}
+
+func (ix *depIndex) find(id graph.NodeID) (int, bool) {
+	if ix.pos != nil {
+		i, ok := ix.pos[id]
+		return i, ok
+	}
+	for i, d := range ix.deps {
+		if d.ID() == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Len returns the number of dependencies.
+func (a Args) Len() int { return len(a.vals) }
+
+// Arg returns the value of dependency r, in constant time. r must be one of
+// the dependencies the node was declared with; otherwise Arg panics, which
+// the executor turns into an error outcome naming the node.
+func Arg[T any](a Args, r Ref[T]) T {
+	if i, ok := a.deps.find(r.ID()); ok && a.deps.deps[i].Name() == r.Name() {
+		return as[T](a.vals[i])
+	}
 	panic(fmt.Sprintf("nodes.Arg: %q is not a declared dependency of this node", r.Name()))
+}
+
+// ArgAt returns the value of the i-th dependency (in the order the node was
+// declared with) as a T; the zero T when it holds another type. It panics
+// when i is out of range, which the executor turns into an error outcome.
+func ArgAt[T any](a Args, i int) T {
+	if i < 0 || i >= len(a.vals) {
+		panic(fmt.Sprintf("nodes.ArgAt: index %d out of range [0, %d)", i, len(a.vals)))
+	}
+	return as[T](a.vals[i])
 }

@@ -172,6 +172,7 @@ func (b *builder) graphErrors(err error) {
 func (b *builder) upstreams() {
 	for _, u := range b.f.upstreams {
 		b.ups[u.Name] = u
+		b.checkURL(u)
 	}
 	for name := range b.c.upstreamURLs {
 		if _, ok := b.ups[name]; !ok {

@@ -16,7 +16,8 @@ import (
 // request is one call of an http node, rendered from its dependencies.
 type request struct {
 	method     string
-	path       string // unescaped; the upstream's base path is prepended
+	path       string   // a fetchers path template; the upstream's base path is prepended
+	pathValues []string // the template's values, each one escaped segment
 	query      url.Values
 	body       []byte // JSON; nil for none
 	idempotent bool
@@ -35,7 +36,7 @@ func (c client) fetch(ctx context.Context, req request) (any, error) {
 	if c.unresolved != nil {
 		return nil, c.unresolved
 	}
-	r := fetchers.Request{Method: req.method, Path: req.path, Query: req.query, Idempotent: req.idempotent}
+	r := fetchers.Request{Method: req.method, Path: req.path, PathValues: req.pathValues, Query: req.query, Idempotent: req.idempotent}
 	if req.body != nil {
 		r.Body = json.RawMessage(req.body)
 	}

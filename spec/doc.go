@@ -48,7 +48,13 @@
 //	    A JSON call. {name} and {name.field} in path, query values and body
 //	    strings take the value of a node or input, which becomes a
 //	    dependency; a body string that is one placeholder takes the value
-//	    itself. The node may override its upstream's retry, breaker and
+//	    itself. In a path each placeholder's value is exactly one escaped
+//	    segment (fetchers.PathTemplate): '/', '.', "..", '%', '?' and '#'
+//	    in a value from outside cannot change which resource is asked
+//	    for, and an empty or dot value fails the node before anything is
+//	    sent; literal text is taken as written, and a '?' or '#' in it is a
+//	    load error (use query). Errors show the path template, not the
+//	    values. The node may override its upstream's retry, breaker and
 //	    hedge. Its type defaults to object.
 //	value: V
 //	    A constant; its type defaults to V's.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
 
@@ -17,7 +18,10 @@ type compiledRequest struct {
 	node   string
 	method string
 	path   template
-	query  []struct {
+	// pathTmpl is path as a fetchers path template: each placeholder one
+	// escaped segment, and errors show the template, not the values.
+	pathTmpl fetchers.PathTemplate
+	query    []struct {
 		name string
 		tmpl template
 	}
@@ -32,6 +36,9 @@ func compileRequest(node string, h *httpDecl) (*compiledRequest, error) {
 	var err error
 	if r.path, err = parseTemplate(h.Path); err != nil {
 		return nil, fmt.Errorf("path: %w", err)
+	}
+	if r.pathTmpl, err = r.path.pathTemplate(); err != nil {
+		return nil, fmt.Errorf("path %q: %w", h.Path, err)
 	}
 	add := func(t template) {
 		for _, ref := range t.refs() {
@@ -91,9 +98,14 @@ func compileRequest(node string, h *httpDecl) (*compiledRequest, error) {
 
 // render builds the request from the values of the node's dependencies.
 func (r *compiledRequest) render(vals map[string]any) (request, error) {
-	req := request{method: r.method, idempotent: r.idempotent}
+	req := request{method: r.method, idempotent: r.idempotent, path: r.pathTmpl.String()}
 	var err error
-	if req.path, err = r.path.render(vals); err != nil {
+	if req.pathValues, err = r.path.values(vals); err != nil {
+		return req, err
+	}
+	if _, err := r.pathTmpl.Expand(req.pathValues...); err != nil {
+		// A value that would change the path's shape: refused before
+		// anything is sent (the fetcher checks again).
 		return req, err
 	}
 	for _, p := range r.query {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/featgraph/featgraph/fetchers"
 )
 
 // template is a string with placeholders {name} or {name.field.sub} that
@@ -108,9 +110,9 @@ func (p tmplPart) lookup(vals map[string]any) (any, error) {
 	return v, nil
 }
 
-// render fills the placeholders with the text of their values. A value goes
-// into a URL path as it is: the upstream's client escapes the path, and a /
-// in a value stays a separator.
+// render fills the placeholders with the text of their values, for a query
+// value or a body string (which the fetcher escapes as such). A path is not
+// rendered so: see pathTemplate.
 func (t template) render(vals map[string]any) (string, error) {
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -125,6 +127,41 @@ func (t template) render(vals map[string]any) (string, error) {
 		b.WriteString(text(v))
 	}
 	return b.String(), nil
+}
+
+// pathTemplate returns the template as a fetchers path template, checked:
+// its literal text as written (a '%' is a literal percent sign, '?' and '#'
+// are errors: a path holds no query), each placeholder one path segment
+// that its value fills, escaped, so that no value ("../../admin",
+// "a1/balance", "x?y") can change which resource is asked for.
+func (t template) pathTemplate() (fetchers.PathTemplate, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.ref == "" {
+			r := strings.NewReplacer("{", "{{", "}", "}}", "%", "%25")
+			b.WriteString(r.Replace(p.literal))
+			continue
+		}
+		b.WriteString("{" + strings.Join(append([]string{p.ref}, p.path...), ".") + "}")
+	}
+	return fetchers.ParsePath(b.String())
+}
+
+// values returns the text of each placeholder's value, in order: the
+// values of a path template.
+func (t template) values(vals map[string]any) ([]string, error) {
+	out := []string{}
+	for _, p := range t.parts {
+		if p.ref == "" {
+			continue
+		}
+		v, err := p.lookup(vals)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, text(v))
+	}
+	return out, nil
 }
 
 // text is how a value reads inside a URL or a string: numbers without

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/featgraph/featgraph/fetchers"
 )
 
 // expand replaces ${VAR} and ${VAR:-default} in s with getenv's values. A
@@ -52,13 +54,32 @@ func checkExpand(s string) error {
 func baseURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%q is not a URL", fetchers.Redact(s))
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an absolute http or https URL", s)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return "", fmt.Errorf("%q is not an absolute http or https URL with a host", fetchers.Redact(s))
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q: a base URL has no query or fragment", s)
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "", fmt.Errorf("%q: a base URL has no query or fragment", fetchers.Redact(s))
 	}
 	return strings.TrimSuffix(s, "/"), nil
+}
+
+// checkURL checks the URL of upstream u when the spec is built, whether a
+// node uses it or not, so that a bad URL (ftp://x, no host) is reported at
+// its line rather than passing because nothing called it yet. A URL that
+// needs an unset variable is left to the first node that uses it (which
+// fails, or with AllowUnsetEnv defers the error to run time).
+func (b *builder) checkURL(u *upstreamDecl) {
+	raw, overridden := b.c.upstreamURLs[u.Name]
+	if !overridden {
+		var err error
+		if raw, err = expand(u.URL, b.c.getenv); err != nil {
+			return
+		}
+	}
+	if _, err := baseURL(raw); err != nil {
+		b.failAt(u.at, u.Name, "url: %v", err)
+		b.badURLs[u.Name] = nil // reported: nodes using it say no more
+	}
 }

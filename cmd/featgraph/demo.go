@@ -44,8 +44,17 @@ type demoRun struct {
 	result   *executor.Result
 }
 
+const demoUsage = `[flags]
+
+Runs the card-authorization graph of examples/cardauth once against
+simulated services and prints the decision, every node's outcome and
+timing, and the wall time beside the critical path and the sequential sum.
+It writes the run's pictures into --out-dir (featgraph-demo by default; ""
+for none). With --serve it runs nothing and serves the simulated services
+over HTTP instead.`
+
 func runDemoCommand(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "[flags]")
+	fs := newFlagSet(e, "demo", demoUsage)
 	cfg := demoConfig{}
 	fs.StringVar(&cfg.request.TransactionID, "transaction", "t1", "transaction id (any id works)")
 	fs.StringVar(&cfg.request.CardID, "card", "c1", "card id")
@@ -55,14 +64,14 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.jitter, "jitter", 0, "extra latency per call, uniform in [0, jitter)")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the jitter")
 	fs.DurationVar(&cfg.deadline, "deadline", 700*time.Millisecond, "the run's deadline")
-	serve := fs.String("serve", "", "instead of running the demo, serve every simulated service over HTTP on this `address` (host:port; port 0 picks a free one) until interrupted, each under /<service>, for specs such as examples/specs/cardauth.yaml")
-	out := fs.String("out", "featgraph-demo", "write the pictures of the run into this `directory`: graph.dot, graph.svg, run.dot, run.svg, waterfall.svg, trace.json (\"\" for none)")
+	serve := fs.String("serve", "", "instead of running the demo, serve every simulated service over HTTP on this `ADDRESS` (host:port; port 0 picks a free one; :port listens on every interface) until interrupted, each under /<service>, for specs such as examples/specs/cardauth.yaml")
+	out := addOutDirFlag(fs, "featgraph-demo", "write the pictures of the run into this `DIR`: graph.dot, graph.svg, run.dot, run.svg, waterfall.svg, trace.json (\"\" for none)")
 	fail := fs.String("fail", "", "comma-separated services whose calls fail, e.g. model ("+strings.Join(cardauth.ServiceNames, ", ")+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *fail != "" {
 		cfg.fail = strings.Split(*fail, ",")
@@ -71,14 +80,20 @@ func runDemoCommand(ctx context.Context, e *env, args []string) error {
 		return usageError{err}
 	}
 	if *serve != "" {
+		if err := checkServeAddr(*serve); err != nil {
+			return err
+		}
 		return serveDemo(ctx, e, *serve, cfg)
+	}
+	if err := out.check(); err != nil {
+		return err
 	}
 	run, err := runDemo(ctx, cfg)
 	if run != nil {
 		defer run.result.Release()
 		printDemo(e.stdout, run)
-		if *out != "" {
-			err = errors.Join(err, writeDemoPictures(ctx, e, *out, run))
+		if out.dir != "" {
+			err = errors.Join(err, writeDemoPictures(ctx, e, out.dir, run))
 		}
 	}
 	return err
@@ -213,11 +228,7 @@ func note(n executor.NodeResult) string {
 	case n.Outcome == executor.Skipped && n.Kind == graph.KindFetch:
 		return "not needed: branch not taken"
 	case n.Cause != nil:
-		msg := n.Cause.Error()
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i] // a panic's stack
-		}
-		return msg
+		return cleanNodeMessage(firstLine(n.Cause.Error()), n.Name) // no panic stack, the node not named again
 	}
 	return ""
 }

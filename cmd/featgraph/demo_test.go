@@ -38,7 +38,7 @@ func nodeNames(t *testing.T) []string {
 }
 
 func TestDemo(t *testing.T) {
-	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--jitter", "1ms", "--deadline", "1m", "--out", "")
+	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--jitter", "1ms", "--deadline", "1m", "--out-dir", "")
 	if code != 0 {
 		t.Fatalf("exit code %d, stderr:\n%s", code, errOut)
 	}
@@ -63,7 +63,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestDemoModelFailing(t *testing.T) {
-	code, out, errOut := runCommand(t, "demo", "--latency", "0", "--fail", "model", "--out", "")
+	code, out, errOut := runCommand(t, "demo", "--latency", "0", "--fail", "model", "--out-dir", "")
 	if code != 0 {
 		t.Fatalf("exit code %d, stderr:\n%s", code, errOut)
 	}
@@ -76,7 +76,7 @@ func TestDemoModelFailing(t *testing.T) {
 }
 
 func TestDemoCardFailing(t *testing.T) {
-	code, out, errOut := runCommand(t, "demo", "--latency", "0", "--fail", "cards", "--out", "")
+	code, out, errOut := runCommand(t, "demo", "--latency", "0", "--fail", "cards", "--out-dir", "")
 	if code != 1 {
 		t.Errorf("exit code %d, want 1 when the run cannot decide", code)
 	}

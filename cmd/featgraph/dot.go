@@ -3,9 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -21,39 +20,50 @@ func init() {
 	})
 }
 
+const dotUsage = `FILE [-o FILE.dot|FILE.svg]
+
+Writes the graph of a spec as DOT to stdout, or to -o FILE: as DOT, or as
+SVG when FILE ends in .svg (needs Graphviz's dot on PATH).`
+
 func runDot(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "dot", "FILE [flags]\n\nWrites the graph of a spec as DOT (to stdout, or to -o FILE.dot), or as SVG\nwith -o FILE.svg (needs Graphviz's dot on PATH).\n\nFlags:")
-	out := fs.String("o", "", "write to this `file`; a .svg name renders through Graphviz")
+	fs := newFlagSet(e, "dot", dotUsage)
+	out := addOutputFlag(fs, "write to this `FILE` instead of stdout; a .svg name renders through Graphviz")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		fs.Usage()
-		return usageError{errors.New("want exactly one spec file")}
+		return usagef("want one spec file, got %d arguments", len(files))
 	}
 	s, err := spec.Load(files[0], spec.AllowUnbound(), spec.AllowUnsetEnv(), spec.Getenv(e.getenv))
 	if err != nil {
 		return err
 	}
 	s.Close() // drawn, not run
+	var f *outputFile
+	if out.path != "" {
+		if f, err = createOutput(out.path); err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+		defer f.abort()
+	}
 	var dot bytes.Buffer
 	if err := viz.WriteGraphDOT(&dot, s.Graph()); err != nil {
 		return err
 	}
 	data := dot.Bytes()
-	if strings.EqualFold(filepath.Ext(*out), ".svg") {
+	if strings.EqualFold(filepath.Ext(out.path), ".svg") {
 		if data, err = viz.RenderSVG(ctx, data); err != nil {
 			return err
 		}
 	}
-	if *out == "" {
+	if f == nil {
 		_, err = e.stdout.Write(data)
 		return err
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
+	if err := f.commit(func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s\n", *out)
+	fmt.Fprintf(e.stderr, "wrote %s\n", out.path)
 	return nil
 }

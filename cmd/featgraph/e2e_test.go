@@ -30,6 +30,9 @@ func TestEndToEnd(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.HasPrefix(string(out), "featgraph ") {
+		t.Errorf("featgraph --version: %v, %q", err, out)
+	}
 	url := startServer(t, bin)
 	specFile := "../../examples/specs/cardauth.yaml"
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,15 +24,20 @@ func init() {
 	})
 }
 
-const logUsage = `tail|shadow-report [flags] DIR
+const logUsage = `tail|shadow-report DIR [flags]
 
-  tail DIR            pretty-print the records of a file:// decision log as they arrive
-  shadow-report DIR   per-target agreement and decision rates of live vs candidate`
+Reads a file:// decision log (package decisionlog).
+
+  tail DIR            pretty-print the records as they arrive
+  shadow-report DIR   per-target agreement and decision rates of live vs
+                      candidate, for the shadowed records
+
+Run 'featgraph log tail --help' or 'featgraph log shadow-report --help'
+for their flags.`
 
 func runLog(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		newFlagSet(e, "log", logUsage).Usage()
-		return usageError{errors.New("want a subcommand: tail or shadow-report")}
+		return usagef("want a subcommand: tail or shadow-report")
 	}
 	switch args[0] {
 	case "tail":
@@ -44,25 +48,20 @@ func runLog(ctx context.Context, e *env, args []string) error {
 		newFlagSet(e, "log", logUsage).Usage()
 		return flag.ErrHelp
 	}
-	newFlagSet(e, "log", logUsage).Usage()
-	return usageError{fmt.Errorf("unknown subcommand %q: want tail or shadow-report", args[0])}
+	return usagef("unknown subcommand %s: want tail or shadow-report", quoteValue(args[0]))
 }
 
 func runLogTail(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "log tail", "[flags] DIR\n\nPrints every record of DIR (closed files, then files still being written),\nthen follows new ones until interrupted.")
+	fs := newFlagSet(e, "log tail", "DIR [flags]\n\nPrints every record of a file:// decision log in DIR (closed files, then\nthe whole lines of files still being written), then follows new ones\nuntil interrupted. --format json prints the records as they are stored.")
 	follow := fs.Bool("follow", true, "keep following new records (false: print what is there and exit)")
-	format := fs.String("format", "text", "text or json (one record per line)")
+	format := addFormatFlag(fs)
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for new records")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(dirs) != 1 {
-		fs.Usage()
-		return usageError{errors.New("want one directory")}
-	}
-	if *format != "text" && *format != "json" {
-		return usageError{fmt.Errorf("--format %q: want text or json", *format)}
+		return usagef("want one directory, got %d arguments", len(dirs))
 	}
 	if *poll <= 0 {
 		return usageError{fmt.Errorf("--poll %v: not positive", *poll)}
@@ -71,7 +70,7 @@ func runLogTail(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s: not a directory", dirs[0])
 	}
 	print := func(rec *decisionlog.Record) error {
-		if *format == "json" {
+		if format.json() {
 			b, err := decisionlog.Marshal(rec)
 			if err != nil {
 				return err
@@ -164,20 +163,16 @@ func firstLineOf(s string) string {
 }
 
 func runShadowReport(e *env, args []string) error {
-	fs := newFlagSet(e, "log shadow-report", "[flags] DIR\n\nReads the decision records of DIR (de-duplicated by run id) and prints, for\nthe shadowed ones, each target's agreement between live and candidate and\nthe rate of each decision value on both sides.")
+	fs := newFlagSet(e, "log shadow-report", "DIR [flags]\n\nReads the decision records of DIR (de-duplicated by run id) and prints, for\nthe shadowed ones, each target's agreement between live and candidate and\nthe rate of each decision value on both sides.")
 	since := fs.String("since", "", "only records at or after this time (RFC 3339, or a duration ago such as 1h)")
 	until := fs.String("until", "", "only records before this time (RFC 3339, or a duration ago)")
-	format := fs.String("format", "text", "text or json")
+	format := addFormatFlag(fs)
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(dirs) != 1 {
-		fs.Usage()
-		return usageError{errors.New("want one directory")}
-	}
-	if *format != "text" && *format != "json" {
-		return usageError{fmt.Errorf("--format %q: want text or json", *format)}
+		return usagef("want one directory, got %d arguments", len(dirs))
 	}
 	var r shadow.Reporter
 	now := time.Now()
@@ -194,7 +189,7 @@ func runShadowReport(e *env, args []string) error {
 		return err
 	}
 	rep := r.Report()
-	if *format == "json" {
+	if format.json() {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)

@@ -118,7 +118,7 @@ func TestLogTailAndShadowReport(t *testing.T) {
 func TestLogUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
-		{"log"}, {"log", "nope"}, {"log", "tail"}, {"log", "tail", "--format", "xml", dir},
+		{"log"}, {"log", "nope"}, {"log", "tail"}, {"log", "tail", "--format", "xml", dir}, {"log", "tail", "--poll", "0s", dir},
 		{"log", "shadow-report"}, {"log", "shadow-report", "--since", "yesterday", dir}, {"log", "shadow-report", "a", "b"},
 	} {
 		if code, _, _ := runCommand(t, args...); code != 2 {

@@ -13,7 +13,7 @@ import (
 
 func TestDemoOutWritesEveryPicture(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pictures")
-	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--out", dir)
+	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--out-dir", dir)
 	if code != 0 {
 		t.Fatalf("exit code %d, stderr:\n%s", code, errOut)
 	}
@@ -44,7 +44,7 @@ func TestDemoOutWritesEveryPicture(t *testing.T) {
 func TestDemoOutWithoutGraphvizSaysSo(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	dir := t.TempDir()
-	code, _, errOut := runCommand(t, "demo", "--latency", "1ms", "--out", dir)
+	code, _, errOut := runCommand(t, "demo", "--latency", "1ms", "--out-dir", dir)
 	if code != 0 {
 		t.Fatalf("exit code %d, stderr:\n%s", code, errOut)
 	}
@@ -66,9 +66,12 @@ func TestDemoOutUnwritableDirFails(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := runCommand(t, "demo", "--latency", "1ms", "--out", filepath.Join(file, "sub"))
-	if code != 1 || !strings.Contains(errOut, "writing pictures") {
-		t.Errorf("exit code %d, stderr %q: want 1 and an error about the pictures", code, errOut)
+	code, out, errOut := runCommand(t, "demo", "--latency", "1ms", "--out-dir", filepath.Join(file, "sub"))
+	if code != 1 || !strings.Contains(errOut, "--out-dir") {
+		t.Errorf("exit code %d, stderr %q: want 1 and an error about --out-dir", code, errOut)
+	}
+	if out != "" {
+		t.Errorf("the demo ran although its pictures cannot be written:\n%s", out)
 	}
 }
 

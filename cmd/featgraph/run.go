@@ -6,16 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/spec"
-	"github.com/featgraph/featgraph/viz"
 )
 
 func init() {
@@ -26,28 +23,37 @@ func init() {
 	})
 }
 
+const runUsage = `FILE [flags]
+
+Runs the spec's targets against its upstreams (base URLs from the spec,
+${VAR} from the environment, or --upstream) and prints every node's
+outcome, start, duration and attempts and the targets' values. Writes
+nothing unless asked: --record FILE keeps the run record (draw it with
+featgraph draw), --out-dir DIR its pictures; both paths are checked before
+the run. Exit 1 when a target has no value, 2 on bad flags (an input the
+spec does not declare or given twice, an upstream it does not have).
+
+With --format json, durations are milliseconds (start_ms, duration_ms) and
+NaN and infinite values are the strings "NaN", "+Inf" and "-Inf".`
+
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "run", "FILE [flags]\n\nRuns the spec's targets against its upstreams (base URLs from the spec,\n${VAR} from the environment, or --upstream) and prints every node's\noutcome and duration and the targets' values. Exit 1 when a target has no value.\n\nFlags:")
+	fs := newFlagSet(e, "run", runUsage)
 	var inputs, upstreams listFlag
 	fs.Var(&inputs, "input", "bind an input: `NAME=VALUE` (repeatable; objects and lists as JSON)")
 	fs.Var(&upstreams, "upstream", "replace an upstream's base URL: `NAME=URL` (repeatable)")
 	deadline := fs.Duration("deadline", 0, "the run's deadline, such as 700ms (default: none)")
-	format := fs.String("format", "table", "output format: table or json")
-	tracePath := fs.String("trace", "", "write the run record as JSON to this `file` (featgraph trace draws it)")
-	outDir := fs.String("out", "", "write the run's pictures into this `dir`ectory")
+	format := addFormatFlag(fs)
+	recordPath := fs.String("record", "", "write the run record (JSON) to this `FILE`; featgraph draw draws it")
+	outDir := addOutDirFlag(fs, "", "write the run's pictures into this `DIR`: graph, run and waterfall SVGs, DOT, trace.json (Perfetto)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		fs.Usage()
-		return usageError{errors.New("want exactly one spec file")}
-	}
-	if *format != "table" && *format != "json" {
-		return usageError{fmt.Errorf("--format %q: want table or json", *format)}
+		return usagef("want one spec file, got %d arguments", len(files))
 	}
 	if *deadline < 0 {
-		return usageError{fmt.Errorf("--deadline %v is negative", *deadline)}
+		return usagef("--deadline %v is negative", *deadline)
 	}
 	ups, err := keyValues(upstreams, "upstream")
 	if err != nil {
@@ -59,7 +65,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	s, err := spec.Load(files[0], opts...)
 	if err != nil {
-		return err
+		return unknownUpstreamIsUsage(err, ups)
 	}
 	defer s.Close()
 	bound, err := bindInputs(s, inputs)
@@ -79,6 +85,19 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		id, _ := s.Graph().Lookup(name)
 		targets = append(targets, id)
 	}
+
+	// Outputs are checked before the run: a bad path costs no run.
+	var record *outputFile
+	if *recordPath != "" {
+		if record, err = createOutput(*recordPath); err != nil {
+			return fmt.Errorf("--record: %w", err)
+		}
+		defer record.abort()
+	}
+	if err := outDir.check(); err != nil {
+		return err
+	}
+
 	// Nodes that ask an upstream the same thing share one call.
 	res, runErr := ex.Run(fetchers.WithRequestCache(ctx), bound, targets...)
 	if res == nil {
@@ -86,7 +105,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	defer res.Release()
 	rec := res.Record()
-	if *format == "json" {
+	if format.json() {
 		err = printJSON(e.stdout, s, res)
 	} else {
 		err = printTable(e.stdout, s, res)
@@ -94,14 +113,14 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *tracePath != "" {
-		if err := writeFile(*tracePath, rec.WriteJSON); err != nil {
+	if record != nil {
+		if err := record.commit(rec.WriteJSON); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "wrote %s\n", *tracePath)
+		fmt.Fprintf(e.stderr, "wrote %s\n", *recordPath)
 	}
-	if *outDir != "" {
-		if err := writePictures(ctx, e, *outDir, rec, s.Graph()); err != nil {
+	if outDir.dir != "" {
+		if err := writePictures(ctx, e, outDir.dir, rec, s.Graph()); err != nil {
 			return err
 		}
 	}
@@ -111,7 +130,32 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// unknownUpstreamIsUsage returns err, or a usageError when err is only
+// about --upstream names that the spec does not have.
+//
+// spec has no sentinel for this problem: it is recognised as an error with
+// no position whose node is an --upstream name and whose message is
+// spec's "no upstream %q to set the URL of".
+func unknownUpstreamIsUsage(err error, ups [][2]string) error {
+	var list spec.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return err
+	}
+	for _, se := range list {
+		given := false
+		for _, kv := range ups {
+			given = given || kv[0] == se.Node
+		}
+		if !given || se.Line != 0 || !strings.HasPrefix(se.Msg, "no upstream ") {
+			return err
+		}
+	}
+	return usageError{fmt.Errorf("--upstream: %w", err)}
+}
+
 // bindInputs parses NAME=VALUE items by the declared type of each input.
+// An undeclared input, an input given twice and a value of the wrong type
+// are usage errors.
 func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
 	kvs, err := keyValues(items, "input")
 	if err != nil {
@@ -123,38 +167,51 @@ func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
 		types[in.Name] = in.Type
 		names = append(names, in.Name+" ("+in.Type.String()+")")
 	}
+	if len(names) == 0 {
+		names = []string{"none"}
+	}
 	out := make([]executor.Input, 0, len(kvs))
 	for _, kv := range kvs {
 		t, ok := types[kv[0]]
 		if !ok {
-			return nil, usageError{fmt.Errorf("--input %s: the spec has no such input (it has %s)", kv[0], strings.Join(names, ", "))}
+			return nil, usagef("--input %s: the spec has no such input (it has %s)", quoteValue(kv[0]), strings.Join(names, ", "))
 		}
 		v, err := t.ParseValue(kv[1])
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--input %s=%s: not a %s: %w", kv[0], kv[1], t, err)}
+			msg := fmt.Sprintf("--input %s=%s: not %s %s", kv[0], quoteValue(kv[1]), article(t.String()), t)
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) {
+				msg += ": " + err.Error() // where the JSON breaks
+			}
+			return nil, usageError{errors.New(msg)}
 		}
 		out = append(out, executor.BindName(kv[0], v))
 	}
 	return out, nil
 }
 
-// short cuts a cause to its first line, for the table.
-func short(err error) string {
-	if err == nil {
+// note is what the table says of a node's cause: its first line, the node
+// not named again, at most 120 characters.
+func causeNote(n executor.NodeResult) string {
+	if n.Cause == nil {
 		return ""
 	}
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	if len(s) > 120 {
-		s = s[:117] + "..."
+	return shorten(cleanNodeMessage(firstLine(n.Cause.Error()), n.Name), 120)
+}
+
+// shorten cuts s to at most n bytes, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	return cutRunes(s, n-3) + "..."
 }
 
 func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tOUTCOME\tSTART\tDURATION\tATTEMPTS\tNOTE")
 	for _, n := range res.Nodes() {
-		note := short(n.Cause)
+		note := causeNote(n)
 		if n.Branch != "" {
 			note = "took " + n.Branch
 		}
@@ -176,24 +233,26 @@ func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 		id, _ := res.Graph().Lookup(name)
 		v, err := res.Value(id)
 		if err != nil {
-			fmt.Fprintf(w, "%s: no value: %s\n", name, short(err))
+			fmt.Fprintf(w, "%s: no value: %s\n", name, shorten(cleanNodeMessage(firstLine(err.Error()), name), 120))
 			continue
 		}
-		js, err := json.Marshal(v)
+		js, err := json.Marshal(jsonSafe(v))
 		if err != nil {
 			js = []byte(fmt.Sprint(v))
 		}
-		fmt.Fprintf(w, "%s = %s\n", name, js)
+		fmt.Fprintf(w, "%s = %s\n", name, shorten(string(js), maxLine))
 	}
 	return nil
 }
 
 // runJSON is the output of run --format json.
 type runJSON struct {
-	DurationMS float64        `json:"duration_ms"`
-	Error      string         `json:"error,omitempty"`
-	Targets    map[string]any `json:"targets"`
-	Nodes      []runNodeJSON  `json:"nodes"`
+	DurationMS float64 `json:"duration_ms"`
+	// Error is the run's error, empty when every target has a value.
+	Error string `json:"error,omitempty"`
+	// Targets holds the value of every target that has one.
+	Targets map[string]any `json:"targets"`
+	Nodes   []runNodeJSON  `json:"nodes"`
 }
 
 type runNodeJSON struct {
@@ -204,56 +263,28 @@ type runNodeJSON struct {
 	DurationMS float64 `json:"duration_ms"`
 	Attempts   int     `json:"attempts,omitempty"`
 	Branch     string  `json:"branch,omitempty"`
-	Cause      string  `json:"cause,omitempty"`
+	// Cause is why the node did not succeed, the node not named again.
+	Cause string `json:"cause,omitempty"`
 }
 
 func printJSON(w io.Writer, s *spec.Spec, res *executor.Result) error {
-	out := runJSON{DurationMS: toMS(res.Duration()), Targets: map[string]any{}}
+	out := runJSON{DurationMS: durationMS(res.Duration()), Targets: map[string]any{}, Nodes: []runNodeJSON{}}
 	if err := res.Err(); err != nil {
-		out.Error = err.Error()
+		out.Error = cleanMessage(err.Error())
 	}
 	for _, n := range res.Nodes() {
 		j := runNodeJSON{Name: n.Name, Kind: n.Kind.String(), Outcome: n.Outcome.String(),
-			StartMS: toMS(n.Start), DurationMS: toMS(n.Duration()), Attempts: n.Attempts, Branch: n.Branch}
+			StartMS: durationMS(n.Start), DurationMS: durationMS(n.Duration()), Attempts: n.Attempts, Branch: n.Branch}
 		if n.Cause != nil {
-			j.Cause = n.Cause.Error()
+			j.Cause = cleanNodeMessage(n.Cause.Error(), n.Name)
 		}
 		out.Nodes = append(out.Nodes, j)
 	}
 	for _, name := range s.Targets() {
 		id, _ := res.Graph().Lookup(name)
 		if v, err := res.Value(id); err == nil {
-			out.Targets[name] = v
+			out.Targets[name] = jsonSafe(v)
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-func toMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// writePictures writes the pictures of a run into dir and says which.
-func writePictures(ctx context.Context, e *env, dir string, rec *executor.Record, g *graph.Graph) error {
-	written, err := viz.WriteAll(ctx, dir, rec, g)
-	for _, p := range written.Files {
-		fmt.Fprintf(e.stderr, "wrote %s\n", p)
-	}
-	if written.NoGraphviz {
-		fmt.Fprintln(e.stderr, "note: Graphviz's dot is not on PATH, so no SVG of the DOT files (apt-get install graphviz)")
-	}
-	return err
-}
-
-// writeFile writes what render produces into path.
-func writeFile(path string, render func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := render(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
+	return writeJSON(w, out)
 }

@@ -57,7 +57,7 @@ func TestValidateReportsEveryErrorOfEveryFile(t *testing.T) {
 	for _, want := range []string{
 		bad1 + `:3:17: "a": unknown key "colour"`,
 		bad1 + `:4:13: "b": expression "nope"`,
-		bad2 + `:3:3: "a": graph: dependency cycle: a -> b -> a`,
+		bad2 + `:3:3: "a": dependency cycle: a -> b -> a`,
 		"2 of 3 files invalid",
 	} {
 		if !strings.Contains(errOut, want) {
@@ -96,17 +96,11 @@ func TestUsageErrors(t *testing.T) {
 		{"run", spec, "--input", "nosuch=1"},
 		{"run", spec, "--input", "novalue"},
 		{"run", spec, "--bogus"},
-		{"trace"},
+		{"draw"},
 	} {
 		code, _, errOut := runCommand(t, args...)
 		if code != 2 || errOut == "" {
 			t.Errorf("%q: exit code %d, stderr %q; want 2 and a message", args, code, errOut)
-		}
-	}
-	for _, cmd := range []string{"validate", "dot", "run", "trace"} {
-		code, _, errOut := runCommand(t, cmd, "--help")
-		if code != 0 || !strings.Contains(errOut, "Usage: featgraph "+cmd) {
-			t.Errorf("%s --help: exit code %d, stderr %q", cmd, code, errOut)
 		}
 	}
 }
@@ -177,9 +171,9 @@ func TestRunAgainstUpstream(t *testing.T) {
 	defer srv.Close()
 	spec := writeSpec(t, "small.yaml", smallSpec)
 	dir := t.TempDir()
-	trace := filepath.Join(dir, "run.json")
+	record := filepath.Join(dir, "run.json")
 	code, out, errOut := runCommand(t, "run", spec, "--input", "sku=A 1", "--upstream", "prices="+srv.URL+"/v1",
-		"--input", "qty=10", "--trace", trace, "--out", filepath.Join(dir, "pictures"), "--deadline", "5s")
+		"--input", "qty=10", "--record", record, "--out-dir", filepath.Join(dir, "pictures"), "--deadline", "5s")
 	if code != 0 {
 		t.Fatalf("exit code %d:\n%s\n%s", code, out, errOut)
 	}
@@ -193,17 +187,17 @@ func TestRunAgainstUpstream(t *testing.T) {
 	}
 	for _, f := range []string{"graph.dot", "graph.svg", "run.dot", "run.svg", "waterfall.svg", "trace.json"} {
 		if _, err := os.Stat(filepath.Join(dir, "pictures", f)); err != nil {
-			t.Errorf("--out: %v", err)
+			t.Errorf("--out-dir: %v", err)
 		}
 	}
 
-	// The recorded run draws again with trace.
-	code, out, errOut = runCommand(t, "trace", trace, "--out", filepath.Join(dir, "again"))
+	// The recorded run draws again with draw.
+	code, out, errOut = runCommand(t, "draw", record, "--out-dir", filepath.Join(dir, "again"))
 	if code != 0 {
-		t.Fatalf("trace: exit code %d: %s", code, errOut)
+		t.Fatalf("draw: exit code %d: %s", code, errOut)
 	}
 	if !strings.Contains(out, "critical path: sku -> price -> total") {
-		t.Errorf("trace output:\n%s", out)
+		t.Errorf("draw output:\n%s", out)
 	}
 	checkSVG(t, filepath.Join(dir, "again", "waterfall.svg"), "price")
 	checkSVG(t, filepath.Join(dir, "again", "run.svg"), "total")

@@ -87,9 +87,18 @@ func (h *HTTPUpstreams) Close() {
 	}
 }
 
+// get calls route/{id} on up. The id comes from the transaction or from
+// another service's answer: GetPath makes it exactly one escaped path
+// segment, so an id such as "../../accounts/balance/a1" is refused rather
+// than read as a path to another resource.
 func get[T any](up *fetchers.Upstream, route string) func(ctx context.Context, id string) (T, error) {
 	return func(ctx context.Context, id string) (T, error) {
-		return fetchers.FetchJSON[T](ctx, up, fetchers.Get(route+"/"+id))
+		req, err := fetchers.GetPath(route+"/{id}", id)
+		if err != nil {
+			var zero T
+			return zero, fmt.Errorf("%s: %w", up.Name(), err)
+		}
+		return fetchers.FetchJSON[T](ctx, up, req)
 	}
 }
 

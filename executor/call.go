@@ -1,0 +1,169 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/timeouts"
+	"github.com/sourcegraph/conc/panics"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ErrGoexit is the error (wrapped in a [NodeError]) of a node whose code
+// called runtime.Goexit — t.Fatal or t.SkipNow in a test stub — instead of
+// returning. The node's users go on without it.
+var ErrGoexit = errors.New("called runtime.Goexit instead of returning")
+
+// Every function the graph was given is called through one of the helpers
+// below, each with a deferred recover: a panic becomes a *PanicError naming
+// the node. A runtime.Goexit goes through them (it cannot be stopped) and is
+// caught by the worker's exit, which knows the node from worker.cur.
+
+// callBody calls the body of blocking node n once.
+func (s *run) callBody(ctx context.Context, n graph.NodeID, args []any) (v any, err error) {
+	defer s.recoverPanic(n, &err)
+	if s.e.info[n].kind == graph.KindEach {
+		return callEach(ctx, s.g.Node(n), args[0])
+	}
+	return s.e.info[n].fetch(ctx, args)
+}
+
+// callCompute calls the body of compute node n.
+func (s *run) callCompute(n graph.NodeID, args []any) (v any, err error) {
+	defer s.recoverPanic(n, &err)
+	return s.e.info[n].compute(args)
+}
+
+// callChoose calls the chooser of If or Switch n.
+func (s *run) callChoose(n graph.NodeID, args []any) (branch int, err error) {
+	defer s.recoverPanic(n, &err)
+	return s.g.Node(n).Choose(args)
+}
+
+// callFallback calls the fallback of n.
+func (s *run) callFallback(n graph.NodeID, cause error) (v any, err error) {
+	defer recoverInto(s.g.Name(n)+" (fallback)", &err)
+	return s.g.Node(n).Fallback(cause)
+}
+
+// retryAgain waits before another try of n, and reports false when no try
+// is left, err is not worth one, or the wait would not fit the deadline. A
+// panicking retry predicate is an error of the node.
+func (s *run) retryAgain(ctx context.Context, n graph.NodeID, attempts int32, err error) (again bool, perr error) {
+	node := s.g.Node(n)
+	if int(attempts) >= node.Retry.Attempts {
+		return false, nil
+	}
+	ok, perr := callRetryable(node, err)
+	if perr != nil || !ok {
+		return false, perr
+	}
+	return timeouts.Sleep(ctx, timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)), nil
+}
+
+func callRetryable(node *graph.Node, err error) (ok bool, perr error) {
+	defer recoverInto(node.Name+" (retry predicate)", &perr)
+	var p *PanicError
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &p) {
+		return false, nil
+	}
+	return node.Retry.Retryable == nil || node.Retry.Retryable(err), nil
+}
+
+// startNodeSpan starts the live span of blocking node n; a tracer that
+// panics gives the node no span.
+func (s *run) startNodeSpan(ctx context.Context, n graph.NodeID, start time.Time) (_ context.Context, span trace.Span) {
+	defer func() {
+		if recover() != nil {
+			span = nil
+		}
+	}()
+	sctx, span := s.e.obs.startNodeSpan(ctx, s.g.Name(n), start)
+	return sctx, span
+}
+
+func (s *run) recoverPanic(n graph.NodeID, err *error) {
+	if r := recover(); r != nil {
+		*err = &PanicError{Node: s.g.Name(n), Recovered: panics.NewRecovered(1, r)}
+	}
+}
+
+// recoverInto turns a panic of the calling function into a *PanicError.
+func recoverInto(node string, err *error) {
+	if r := recover(); r != nil {
+		*err = &PanicError{Node: node, Recovered: panics.NewRecovered(1, r)}
+	}
+}
+
+// callEach fetches every element of list, at most Limit at once, keeping
+// the order; the first failure (an error, a panic, a Goexit) cancels the
+// others.
+func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error) {
+	defer recoverInto(node.Name, &err)
+	elems := node.Each.Split(list)
+	results := make([]any, len(elems))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		slots chan struct{}
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	if node.Each.Limit > 0 {
+		slots = make(chan struct{}, node.Each.Limit)
+	}
+	for i, elem := range elems {
+		if slots != nil {
+			slots <- struct{}{}
+		}
+		if ctx.Err() != nil {
+			if slots != nil {
+				<-slots
+			}
+			fail(ctx.Err())
+			break
+		}
+		wg.Add(1)
+		go func() {
+			returned := false
+			defer func() {
+				if !returned {
+					if r := recover(); r != nil {
+						fail(&PanicError{Node: fmt.Sprintf("%s[%d]", node.Name, i), Recovered: panics.NewRecovered(1, r)})
+					} else {
+						fail(fmt.Errorf("element %d: %w", i, ErrGoexit))
+					}
+				}
+				if slots != nil {
+					<-slots
+				}
+				wg.Done()
+			}()
+			r, err := node.Each.Elem(ctx, elem)
+			returned = true
+			if err != nil {
+				fail(fmt.Errorf("element %d: %w", i, err))
+				return
+			}
+			results[i] = r
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	return node.Each.Join(results), nil
+}
