@@ -272,31 +272,67 @@ func (l *Log) Stats() Stats {
 		Dropped: l.dropped.Load(), Queued: len(l.q), SinkDown: l.down.Load()}
 }
 
-// Log encodes rec and queues it; it never waits on the sink. It returns an
-// error only when rec does not encode.
+// Log queues rec; it never waits on the sink. The writer goroutine encodes
+// it, so rec must not change once given. When the queue is full (or after
+// Shutdown) the record is encoded at once and spilled; the error is that
+// of a record that does not encode.
 func (l *Log) Log(rec *Record) error {
+	if rec == nil {
+		return errors.New("decisionlog: Log of a nil record")
+	}
+	if l.offer(Entry{RunID: rec.RunID, rec: rec}) {
+		return nil
+	}
 	line, err := Marshal(rec)
 	if err != nil {
+		l.count(&l.dropped, 3, 1)
 		return err
 	}
-	l.Enqueue(Entry{RunID: rec.RunID, Line: line})
+	l.spillOrDrop([]Entry{{RunID: rec.RunID, Line: line}})
 	return nil
 }
 
 // Enqueue queues an encoded record; when the queue is full, or after
 // Shutdown, the record goes to the spill directory instead.
 func (l *Log) Enqueue(e Entry) {
-	l.gate.RLock()
-	if !l.closed {
-		select {
-		case l.q <- e:
-			l.gate.RUnlock()
-			return
-		default:
-		}
+	e.rec = nil
+	if !l.offer(e) {
+		l.spillOrDrop([]Entry{e})
 	}
-	l.gate.RUnlock()
-	l.spillOrDrop([]Entry{e})
+}
+
+// offer puts e on the queue if there is room and the Log is open.
+func (l *Log) offer(e Entry) bool {
+	l.gate.RLock()
+	defer l.gate.RUnlock()
+	if l.closed {
+		return false
+	}
+	select {
+	case l.q <- e:
+		return true
+	default:
+		return false
+	}
+}
+
+// encode gives every entry of batch its line, dropping (and logging) the
+// records that do not encode.
+func (l *Log) encode(batch []Entry) []Entry {
+	out := batch[:0]
+	for _, e := range batch {
+		if e.Line == nil && e.rec != nil {
+			line, err := Marshal(e.rec)
+			if err != nil {
+				l.count(&l.dropped, 3, 1)
+				l.cfg.logger.Error("decisionlog: a record does not encode; dropped", "run_id", e.RunID, "err", err)
+				continue
+			}
+			e.Line, e.rec = line, nil
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Shutdown stops taking records into the queue (later ones go to the spill
@@ -336,7 +372,7 @@ func (l *Log) run() {
 	for {
 		select {
 		case e := <-l.q:
-			l.send(l.fill(append(batch[:0], e)))
+			l.send(l.encode(l.fill(append(batch[:0], e))))
 		case now := <-ticker.C:
 			l.tick(now)
 		case <-l.stop:
@@ -367,7 +403,7 @@ func (l *Log) finish() {
 		if len(batch) == 0 {
 			break
 		}
-		l.send(batch)
+		l.send(l.encode(batch))
 	}
 	if l.ctx.Err() == nil && !l.down.Load() {
 		l.resend()
@@ -396,6 +432,9 @@ func (l *Log) write(batch []Entry) error {
 
 // send writes a fresh batch, or spills it while the sink is down.
 func (l *Log) send(batch []Entry) {
+	if len(batch) == 0 {
+		return
+	}
 	if l.down.Load() && time.Now().Before(l.retryAt) {
 		l.spillOrDrop(batch)
 		return

@@ -15,6 +15,8 @@ type Entry struct {
 	RunID string
 	// Line is the record's JSON, with no newline.
 	Line []byte
+
+	rec *Record // encoded by the Log's writer when Line is nil
 }
 
 // Sink stores encoded records. A [Log] calls Write and Close from one
