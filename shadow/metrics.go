@@ -26,7 +26,8 @@ const (
 	MetricComparisons = "featgraph.shadow.comparisons"
 	// MetricDecisions counts the decision values of each target by side
 	// (live, candidate) and value, for values that are strings, booleans or
-	// integers (at most 32 distinct values per target, then "other").
+	// integers, or objects holding one in a decision field (DecisionField,
+	// DecisionFields); at most 32 distinct values per target, then "other".
 	MetricDecisions = "featgraph.shadow.decisions"
 	// MetricScores records numeric values that are not integers (scores)
 	// by target and side.
@@ -54,6 +55,8 @@ type instruments struct {
 	comparisons metric.Int64Counter
 	decisions   metric.Int64Counter
 	scores      metric.Float64Histogram
+
+	field string // of object values that holds the decision; "": DecisionFields
 
 	mu     sync.Mutex
 	values map[string]map[string]bool // distinct values seen per target
@@ -91,7 +94,7 @@ func (in *instruments) compare(ctx context.Context, target string, agree bool, l
 }
 
 func (in *instruments) decision(ctx context.Context, target, side string, raw []byte) {
-	if k, ok := decisionKey(raw); ok {
+	if k, ok := decisionKey(raw, in.field); ok {
 		in.mu.Lock()
 		seen := in.values[target]
 		if seen == nil {
@@ -115,9 +118,16 @@ func (in *instruments) decision(ctx context.Context, target, side string, raw []
 	}
 }
 
+// DecisionFields are the fields of an object value that hold its decision,
+// looked for in this order when no field is given: a target whose value is
+// {"verdict": "approve", "score": 0.1, ...} is counted by its verdict.
+var DecisionFields = []string{"verdict", "decision", "action", "outcome", "label", "class"}
+
 // decisionKey returns the text of a decision value: a string (at most 64
-// bytes), a boolean or an integer. Other values are not decisions to count.
-func decisionKey(raw []byte) (string, bool) {
+// bytes), a boolean or an integer, or such a value in the field of an
+// object (field, else the first of DecisionFields it has). Other values
+// are not decisions to count.
+func decisionKey(raw []byte, field string) (string, bool) {
 	if len(raw) == 0 {
 		return "", false
 	}
@@ -126,6 +136,19 @@ func decisionKey(raw []byte) (string, bool) {
 	dec.UseNumber()
 	if dec.Decode(&v) != nil {
 		return "", false
+	}
+	if obj, ok := v.(map[string]any); ok {
+		fields := DecisionFields
+		if field != "" {
+			fields = []string{field}
+		}
+		v = nil
+		for _, f := range fields {
+			if x, has := obj[f]; has {
+				v = x
+				break
+			}
+		}
 	}
 	switch x := v.(type) {
 	case string:

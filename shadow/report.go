@@ -33,7 +33,8 @@ type TargetReport struct {
 	Agreed    int     `json:"agreed"`
 	Agreement float64 `json:"agreement"`
 	// Values is the decision-rate table: each value (string, boolean or
-	// integer) with how often live and candidate decided it.
+	// integer, or that of an object's decision field) with how often live
+	// and candidate decided it.
 	Values []ValueRate `json:"values"`
 	// LiveMean and CandidateMean average the numeric values that are not
 	// integers (scores), with their counts.
@@ -57,6 +58,9 @@ type ValueRate struct {
 type Reporter struct {
 	// Since and Until, when set, keep the records whose time is in [Since, Until).
 	Since, Until time.Time
+	// Field names the field of object values that holds the decision
+	// (default: the first of DecisionFields the value has).
+	Field string
 
 	seen       map[string]bool
 	rep        Report
@@ -115,13 +119,13 @@ func (r *Reporter) Add(rec *decisionlog.Record) {
 		if d.Agree {
 			acc.rep.Agreed++
 		}
-		acc.add(d.Live, acc.live, &acc.liveSum, &acc.rep.LiveScores)
-		acc.add(d.Candidate, acc.cand, &acc.candSum, &acc.rep.CandidateScores)
+		acc.add(d.Live, r.Field, acc.live, &acc.liveSum, &acc.rep.LiveScores)
+		acc.add(d.Candidate, r.Field, acc.cand, &acc.candSum, &acc.rep.CandidateScores)
 	}
 }
 
-func (a *targetAcc) add(raw json.RawMessage, counts map[string]int, sum *float64, n *int) {
-	if k, ok := decisionKey(raw); ok {
+func (a *targetAcc) add(raw json.RawMessage, field string, counts map[string]int, sum *float64, n *int) {
+	if k, ok := decisionKey(raw, field); ok {
 		counts[k]++
 		return
 	}

@@ -49,6 +49,7 @@ type config struct {
 	targets  []string
 	mp       metricProvider
 	logger   *slog.Logger
+	field    string
 }
 
 // Sample sets the share of live runs shadowed, in [0, 1] (default 1).
@@ -91,6 +92,13 @@ func MaxInFlight(n int) Option {
 // that have the names of the live run's targets, found at the first run).
 func Targets(names ...string) Option {
 	return func(c *config) error { c.targets = append(c.targets, names...); return nil }
+}
+
+// DecisionField names the field of object target values that holds the
+// decision, for the decision metrics and Stats (default: the first of
+// DecisionFields the value has).
+func DecisionField(name string) Option {
+	return func(c *config) error { c.field = name; return nil }
 }
 
 // WithLogger logs panics of the candidate's runner (default slog.Default()).
@@ -147,6 +155,7 @@ func New(candidate *executor.Executor, rec *decisionlog.Recorder, opts ...Option
 	if err != nil {
 		return nil, err
 	}
+	m.field = cfg.field
 	r.m = m
 	return r, nil
 }
@@ -325,10 +334,10 @@ func (r *Runner) compare(ctx context.Context, sh *decisionlog.Shadow, live, cand
 	if agree {
 		ts.Agreed++
 	}
-	if k, ok := decisionKey(live.raw); ok {
+	if k, ok := decisionKey(live.raw, r.m.field); ok {
 		ts.Live[k]++
 	}
-	if k, ok := decisionKey(cand.raw); ok {
+	if k, ok := decisionKey(cand.raw, r.m.field); ok {
 		ts.Candidate[k]++
 	}
 }

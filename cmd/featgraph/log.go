@@ -166,6 +166,7 @@ func runShadowReport(e *env, args []string) error {
 	fs := newFlagSet(e, "log shadow-report", "DIR [flags]\n\nReads the decision records of DIR (de-duplicated by run id) and prints, for\nthe shadowed ones, each target's agreement between live and candidate and\nthe rate of each decision value on both sides.")
 	since := fs.String("since", "", "only records at or after this time (RFC 3339, or a duration ago such as 1h)")
 	until := fs.String("until", "", "only records before this time (RFC 3339, or a duration ago)")
+	field := fs.String("field", "", "for targets whose values are objects, the `field` that holds the decision\n(default: the first of "+strings.Join(shadow.DecisionFields, ", ")+" it has)")
 	format := addFormatFlag(fs)
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -174,7 +175,7 @@ func runShadowReport(e *env, args []string) error {
 	if len(dirs) != 1 {
 		return usagef("want one directory, got %d arguments", len(dirs))
 	}
-	var r shadow.Reporter
+	r := shadow.Reporter{Field: *field}
 	now := time.Now()
 	if r.Since, err = parseWhen(*since, now); err != nil {
 		return usageError{fmt.Errorf("--since: %w", err)}
