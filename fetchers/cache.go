@@ -149,8 +149,10 @@ type flightContext struct {
 func newFlightContext(ctx context.Context) *flightContext {
 	f := &flightContext{Context: context.WithoutCancel(ctx), done: make(chan struct{})}
 	if d, ok := ctx.Deadline(); ok {
+		f.mu.Lock() // the timer may fire before it is stored
 		f.deadline = d
 		f.timer = time.AfterFunc(time.Until(d), f.expire)
+		f.mu.Unlock()
 	}
 	return f
 }

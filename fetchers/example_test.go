@@ -103,7 +103,7 @@ func ExampleModelScore() {
 	score := fetchers.ModelScore(b, "fraud_score", model, "/v1/score", []fetchers.Feature{
 		fetchers.FeatureOf("amount", amount),
 		fetchers.FeatureOf("country", country),
-	}, nodes.Timeout(50*time.Millisecond), nodes.Fallback(fetchers.Score{Value: 0.5}))
+	}, nodes.Timeout(time.Second), nodes.Fallback(fetchers.Score{Value: 0.5}))
 	g, err := b.Build()
 	if err != nil {
 		log.Fatal(err)

@@ -194,14 +194,19 @@ func TestThrottledHedgeGoesOutOnceATokenIsEarned(t *testing.T) {
 		done <- err
 	}()
 	eventually(t, "the second hedge to be held back", func() bool { return u.Stats().HedgesThrottled == 1 })
-	// Another call earns the missing half token.
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/fast")); err != nil {
+	// Another call earns the missing half token: a POST, never hedged
+	// itself, so that on a busy machine it cannot take the token first.
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSON("/fast", nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("stuck call: %v", err)
 	}
-	if s := u.Stats(); s.HedgesSent != 2 || s.HedgesWon != 2 {
+	// Which leg of a stuck call reaches the server first (and hangs) is up
+	// to the scheduler: on a busy machine the hedge may overtake its
+	// primary, which then answers. Both calls answered, each with a hedge:
+	// that is the rescue.
+	if s := u.Stats(); s.HedgesSent != 2 {
 		t.Errorf("stats = %+v, want both stuck calls rescued by a hedge", s)
 	}
 }

@@ -19,6 +19,7 @@ import (
 // retryablehttp's hooks, which see only the request's context.
 type legState struct {
 	u       *Upstream
+	p       *prepared
 	repeat  bool
 	attempt int   // index of the attempt under way, 0 for the first
 	stopped error // why a retryable failure was not retried
@@ -38,7 +39,7 @@ func legStateFrom(ctx context.Context) *legState {
 
 // leg sends p with retries and reads the answer.
 func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
-	st := &legState{u: u, repeat: p.repeat}
+	st := &legState{u: u, p: p, repeat: p.repeat}
 	ctx = context.WithValue(ctx, legStateKey{}, st)
 	var body any
 	if p.body != nil {
@@ -60,7 +61,7 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 	u.textMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	for _, hook := range u.hooks {
 		if err := callHook(hook, req.Request); err != nil {
-			return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: request hook: %w", ErrBadRequest, redactError(err)))
+			return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: request hook: %w", ErrBadRequest, redactError(err, p.url, p.shown)))
 		}
 	}
 	req.SetResponseHandler(st.readBody)
@@ -77,7 +78,7 @@ func (u *Upstream) leg(ctx context.Context, p *prepared) (*Response, error) {
 	}
 	// Transport errors name the URL: keep its query values and userinfo
 	// out of every error, cause and log made from them.
-	err = redactError(err)
+	err = redactError(err, p.url, p.shown)
 	switch {
 	case err != nil:
 		if st.stopped != nil {

@@ -106,7 +106,7 @@ func (t PathTemplate) Names() []string {
 
 // Expand fills the placeholders with values, in order, and returns the
 // escaped path. Each value is escaped as the content of one path segment:
-// '/', '\\', '%', '?', '#', ';' and ',' in it are escaped, so no value can
+// '/', '\', '%', '?', '#', ';' and ',' in it are escaped, so no value can
 // add, remove or climb segments. A value that is empty, or that holds a
 // "." or ".." piece or an empty piece between slashes (which a server
 // decoding %2F before routing would see as a segment), is an error wrapping
@@ -181,20 +181,33 @@ func (r Request) escapedPath() (string, error) {
 // cleanPath checks a path given in escaped form (Request.Path without
 // PathValues) and escapes what a path may not hold, '?' and '#' included.
 func cleanPath(p string) (string, error) {
-	var b strings.Builder
+	clean := true
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c == '%' {
 			if i+2 >= len(p) || !ishex(p[i+1]) || !ishex(p[i+2]) {
 				return "", fmt.Errorf("%w: %% at offset %d does not start an escape (build paths with PathOf)", ErrBadPath, i)
 			}
-			b.WriteString(p[i : i+3])
 			i += 2
 			continue
 		}
-		writePathByte(&b, c)
+		if !pathByte(c) {
+			clean = false
+		}
 	}
-	out := b.String()
+	out := p
+	if !clean {
+		var b strings.Builder
+		for i := 0; i < len(p); i++ {
+			if p[i] == '%' {
+				b.WriteString(p[i : i+3])
+				i += 2
+				continue
+			}
+			writePathByte(&b, p[i])
+		}
+		out = b.String()
+	}
 	if err := checkSegments(out); err != nil {
 		return "", fmt.Errorf("%w: %v (build paths with PathOf)", ErrBadPath, err)
 	}
@@ -207,10 +220,8 @@ func checkValue(v string) error {
 	if v == "" {
 		return errors.New("is empty")
 	}
-	for _, piece := range strings.FieldsFunc(v, isSlash) {
-		if piece == "." || piece == ".." {
-			return fmt.Errorf("holds a %q segment", piece)
-		}
+	if piece := dotPiece(v); piece != "" {
+		return fmt.Errorf("holds a %q segment", piece)
 	}
 	if strings.HasPrefix(v, "/") || strings.HasSuffix(v, "/") || strings.Contains(v, "//") {
 		return errors.New("holds an empty segment")
@@ -223,42 +234,76 @@ func checkValue(v string) error {
 // as written and as decoded (a server may decode %2F or %2E before it
 // routes), and treating '\' as a separator too (some servers do).
 func checkSegments(escaped string) error {
+	if err := checkDecoded(escaped); err != nil {
+		return err
+	}
+	if strings.IndexByte(escaped, '%') < 0 {
+		return nil
+	}
 	decoded, err := url.PathUnescape(escaped)
 	if err != nil {
 		return err
 	}
-	for _, p := range []string{escaped, decoded} {
-		segs := strings.Split(p, "/")
-		for i, s := range segs {
-			if s == "" && i > 0 && i < len(segs)-1 {
-				return errors.New("the path has an empty segment")
-			}
-			for _, piece := range strings.FieldsFunc(s, isSlash) {
-				if piece == "." || piece == ".." || strings.EqualFold(piece, "%2e") || strings.EqualFold(piece, "%2e%2e") {
-					return fmt.Errorf("the path has a %q segment", piece)
-				}
-			}
+	return checkDecoded(decoded)
+}
+
+func checkDecoded(p string) error {
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
 		}
+		if i == start && start > 0 && i < len(p) {
+			return errors.New("the path has an empty segment")
+		}
+		if piece := dotPiece(p[start:i]); piece != "" {
+			return fmt.Errorf("the path has a %q segment", piece)
+		}
+		start = i + 1
 	}
 	return nil
 }
 
-func isSlash(r rune) bool { return r == '/' || r == '\\' }
+// dotPiece returns the first piece of s, between '/' or '\', that a server
+// may take for a dot segment ("." or "..", also %2e-escaped), or "".
+func dotPiece(s string) string {
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '/' && s[i] != '\\' {
+			continue
+		}
+		switch piece := s[start:i]; {
+		case piece == ".", piece == "..", strings.EqualFold(piece, "%2e"), strings.EqualFold(piece, "%2e%2e"),
+			strings.EqualFold(piece, ".%2e"), strings.EqualFold(piece, "%2e."):
+			return piece
+		}
+		start = i + 1
+	}
+	return ""
+}
 
 func ishex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// writePathByte writes c as it may appear in an escaped path: RFC 3986's
-// pchar and '/' as they are, anything else %XX-escaped.
-func writePathByte(b *strings.Builder, c byte) {
+// pathByte reports whether c may appear as it is in an escaped path:
+// RFC 3986's pchar and '/', but '%' (which starts an escape).
+func pathByte(c byte) bool {
 	switch {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		b.WriteByte(c)
-		return
+		return true
 	}
 	switch c {
 	case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '/':
+		return true
+	}
+	return false
+}
+
+// writePathByte writes c as it may appear in an escaped path: as it is
+// when pathByte allows it, %XX-escaped otherwise.
+func writePathByte(b *strings.Builder, c byte) {
+	if pathByte(c) {
 		b.WriteByte(c)
 		return
 	}

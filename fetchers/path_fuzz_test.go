@@ -37,7 +37,7 @@ func refused(v string) bool {
 	}
 	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '\\' }) {
 		switch strings.ToLower(p) {
-		case ".", "..", "%2e", "%2e%2e":
+		case ".", "..", "%2e", "%2e%2e", ".%2e", "%2e.":
 			return true
 		}
 	}

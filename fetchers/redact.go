@@ -63,17 +63,25 @@ var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
 // (what net/http returns) is copied with its URL redacted, and an error
 // whose text still shows a URL with userinfo, a query or a fragment is
 // wrapped so that its message is redacted; errors.Is and errors.As still
-// see the original chain below.
-func redactError(err error) error {
+// see the original chain below. When the request's path was built from a
+// template (shown not empty), the request's own URL is shown as shown: the
+// template, not the values.
+func redactError(err error, own, shown string) error {
 	if err == nil {
 		return nil
 	}
+	show := func(u string) string {
+		if shown != "" && own != "" && Redact(u) == Redact(own) {
+			return shown
+		}
+		return Redact(u)
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) && err == error(ue) {
-		return &url.Error{Op: ue.Op, URL: Redact(ue.URL), Err: redactError(ue.Err)}
+		return &url.Error{Op: ue.Op, URL: show(ue.URL), Err: redactError(ue.Err, own, shown)}
 	}
 	msg := err.Error()
-	clean := urlInText.ReplaceAllStringFunc(msg, Redact)
+	clean := urlInText.ReplaceAllStringFunc(msg, show)
 	if clean == msg {
 		return err
 	}

@@ -67,7 +67,11 @@ func Get(path string, keyValues ...string) Request {
 	return r
 }
 
-// PostJSON returns a POST Request of path that sends body as JSON.
+// PostJSON returns a POST Request of path that sends body as JSON. For a
+// path holding values from outside, give a template and set PathValues:
+//
+//	r := fetchers.PostJSON("/cards/{id}/holds", hold)
+//	r.PathValues = []string{cardID}
 func PostJSON(path string, body any) Request {
 	return Request{Method: http.MethodPost, Path: path, Body: body}
 }
@@ -98,6 +102,9 @@ type prepared struct {
 	method string
 	url    string
 	path   string // Request.Path: the template when there are PathValues
+	// shown is the URL errors show when the path came from a template:
+	// the template in place of the values, query values redacted.
+	shown  string
 	header http.Header
 	body   []byte
 	repeat bool
@@ -110,6 +117,9 @@ func (u *Upstream) prepare(node string, r Request) (*prepared, error) {
 		return nil, u.errorf(p, 0, 0, fmt.Errorf("%w: %w", ErrBadRequest, err))
 	}
 	p.url = u.resolve(path, r.Query)
+	if r.PathValues != nil {
+		p.shown = u.shownURL(r.Path, r.Query)
+	}
 	switch b := r.Body.(type) {
 	case nil:
 	case []byte:

@@ -28,7 +28,7 @@ func (u *Upstream) checkRetry(ctx context.Context, resp *http.Response, err erro
 	if st == nil || !st.repeat || st.attempt >= u.retries {
 		return false, nil
 	}
-	cause := redactError(err)
+	cause := redactError(err, st.p.url, st.p.shown)
 	if cause == nil {
 		cause = ErrStatus
 	}

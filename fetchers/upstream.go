@@ -152,8 +152,10 @@ func newTransport() *http.Transport {
 // Name returns the upstream's name, as errors, stats and pictures show it.
 func (u *Upstream) Name() string { return u.name }
 
-// Close waits for the hedged requests still being canceled, then closes
-// the idle connections of the transport the Upstream made. It does not
+// Close waits for the hedged requests still being canceled and the shared
+// calls of request caches still under way (each ends at its latest
+// caller's deadline, or when its last caller leaves), then closes the idle
+// connections of the transport the Upstream made. It does not
 // close a transport given with WithTransport.
 func (u *Upstream) Close() {
 	u.legs.Wait()
@@ -301,4 +303,15 @@ func (u *Upstream) resolve(path string, query url.Values) string {
 	ref.Path, _ = url.PathUnescape(ref.RawPath) // checked by escapedPath
 	ref.RawQuery = query.Encode()
 	return ref.String()
+}
+
+// shownURL is the URL of a templated path as errors show it: the upstream's
+// origin and base path, the template as written, the query with its values
+// redacted.
+func (u *Upstream) shownURL(template string, query url.Values) string {
+	s := u.base.Scheme + "://" + u.base.Host + strings.TrimSuffix(u.base.EscapedPath(), "/") + "/" + strings.TrimPrefix(template, "/")
+	if len(query) > 0 {
+		s += "?" + Redact("?" + query.Encode())[1:]
+	}
+	return s
 }

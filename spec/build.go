@@ -225,7 +225,7 @@ func (b *builder) upstream(n *nodeDecl, u *upstreamDecl) (client, bool) {
 		var err error
 		if raw, err = expand(u.URL, b.c.getenv); err != nil {
 			if b.c.allowUnsetEnv {
-				unresolved := fmt.Errorf("upstream %s: url %s: %w", u.Name, u.URL, err)
+				unresolved := fmt.Errorf("upstream %s: url %s: %w", u.Name, fetchers.Redact(u.URL), err)
 				b.badURLs[u.Name] = unresolved
 				b.unresolved = append(b.unresolved, u.Name)
 				return client{unresolved: unresolved}, true

@@ -134,6 +134,7 @@ type specFile struct {
 	name        string
 	version     int
 	description string
+	deadline    time.Duration
 	upstreams   []*upstreamDecl
 	inputs      []*inputDecl
 	nodes       []*nodeDecl

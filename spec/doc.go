@@ -21,8 +21,9 @@
 //
 // # Format
 //
-// Top level: version (1), description, upstreams, inputs, nodes, targets
-// (the nodes a run computes; by default those no other node uses).
+// Top level: version (1), description, deadline (the run's deadline, such as
+// 700ms: see [Spec.Deadline]), upstreams, inputs, nodes, targets (the nodes a
+// run computes; by default those no other node uses).
 //
 // An upstream has a url (${VAR} and ${VAR:-default} read the environment), a
 // timeout (the default of its nodes), and retry {attempts, backoff}, breaker

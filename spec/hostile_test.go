@@ -161,3 +161,36 @@ func TestHostileSpecFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecCauseKeepsQueryValuesOut: a transport error of an http node
+// whose query holds a value from outside (an api key, a card number) does
+// not show the value in the node's cause, which the CLI prints, run
+// records keep and OTel exception events carry.
+func TestSpecCauseKeepsQueryValuesOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close() // a transport error, which names the URL
+		}
+	}))
+	defer srv.Close()
+	src := "version: 1\nupstreams:\n  u: {url: \"" + srv.URL + "\"}\ninputs: {card: string}\n" +
+		"nodes:\n  a: {http: {upstream: u, path: \"/cards/{card}\", query: {pan: \"{card}\"}}}\n"
+	s, err := spec.Parse("q.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const pan = "4111111111111111"
+	res := run(t, s, executor.BindName("card", pan))
+	n := outcome(t, res, "a")
+	if n.Outcome != executor.Error || n.Cause == nil {
+		t.Fatalf("outcome %v, cause %v: want a transport error", n.Outcome, n.Cause)
+	}
+	if strings.Contains(n.Cause.Error(), pan) {
+		t.Errorf("cause shows the card number: %v", n.Cause)
+	}
+	if !strings.Contains(n.Cause.Error(), "/cards/{card}") || !strings.Contains(n.Cause.Error(), "pan=REDACTED") {
+		t.Errorf("cause %v: want the path template and the redacted query", n.Cause)
+	}
+}

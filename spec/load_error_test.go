@@ -39,6 +39,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no kind", header + "nodes:\n  a:\n    type: int\n", nil, 8, 3, "a", "node has no kind"},
 		{"wrong type name", header + "nodes:\n  a:\n    value: 1\n    type: integer\n", nil, 10, 11, "a", `unknown type "integer"`},
 		{"wrong input type", "version: 1\ninputs:\n  x: 42\nnodes: {a: {value: 1}}\n", nil, 3, 6, "x", `unknown type "42"`},
+		{"bad deadline", "version: 1\ndeadline: -5ms\nnodes: {a: {value: 1}}\n", nil, 2, 11, "", "deadline must be a duration"},
 		{"bad timeout", header + "nodes:\n  a:\n    value: 1\n    timeout: soon\n", nil, 10, 14, "a", "must be a duration"},
 		{"value of wrong type", header + "nodes:\n  a:\n    value: abc\n    type: int\n", nil, 8, 3, "a", `string "abc" is not an int`},
 		{"fallback of wrong type", header + "nodes:\n  a:\n    http: {upstream: accounts, path: /a}\n    fallback: [1]\n", nil, 10, 15, "a", "fallback: a list is not an object"},

@@ -274,7 +274,7 @@ func (p *parser) value(n *yaml.Node, node string) (any, bool) {
 
 func (p *parser) parseTop(n *yaml.Node) *specFile {
 	f := &specFile{name: p.file}
-	top, ok := p.fields(n, "", "the spec", "version", "description", "upstreams", "inputs", "nodes", "targets")
+	top, ok := p.fields(n, "", "the spec", "version", "description", "deadline", "upstreams", "inputs", "nodes", "targets")
 	if !ok {
 		return f
 	}
@@ -288,6 +288,9 @@ func (p *parser) parseTop(n *yaml.Node) *specFile {
 	}
 	if d, has := top["description"]; has {
 		f.description, _ = p.str(d.value, "", "description")
+	}
+	if d, has := top["deadline"]; has {
+		f.deadline, _ = p.duration(d.value, "", "deadline")
 	}
 	if u, has := top["upstreams"]; has {
 		entries, _ := p.mapping(u.value, "", "upstreams")

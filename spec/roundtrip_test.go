@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/spec"
@@ -71,6 +73,9 @@ func TestRoundTrip(t *testing.T) {
 			sameGraph(t, first.Graph(), second.Graph())
 			if !slices.Equal(first.Targets(), second.Targets()) {
 				t.Errorf("targets %v, then %v", first.Targets(), second.Targets())
+			}
+			if first.Deadline() != second.Deadline() {
+				t.Errorf("deadline %v, then %v", first.Deadline(), second.Deadline())
 			}
 			if !reflect.DeepEqual(first.Inputs(), second.Inputs()) {
 				t.Errorf("inputs %v, then %v", first.Inputs(), second.Inputs())
@@ -135,4 +140,30 @@ func shape(n *graph.Node) nodeShape {
 		}
 	}
 	return s
+}
+
+func TestDeadline(t *testing.T) {
+	s, err := spec.Parse("d.yaml", []byte("version: 1\ndeadline: 700ms\nnodes: {a: {value: 1}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Deadline(); got != 700*time.Millisecond {
+		t.Errorf("Deadline() = %v, want 700ms", got)
+	}
+	var out bytes.Buffer
+	if err := s.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "deadline: 700ms") {
+		t.Errorf("written spec lacks its deadline:\n%s", out.String())
+	}
+	none, err := spec.Parse("n.yaml", []byte("version: 1\nnodes: {a: {value: 1}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.Close()
+	if got := none.Deadline(); got != 0 {
+		t.Errorf("Deadline() of a spec without one = %v, want 0", got)
+	}
 }

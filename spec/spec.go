@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
@@ -159,6 +160,12 @@ func (s *Spec) File() string { return s.file.name }
 
 // Description returns the spec's description.
 func (s *Spec) Description() string { return s.file.description }
+
+// Deadline returns the spec's run deadline (its top-level deadline key, the
+// decision's SLA), or 0 when it declares none. The spec package does not
+// apply it: a runner passes it to executor.WithRunTimeout, and featgraph
+// serve takes the smaller of it and the caller's deadline.
+func (s *Spec) Deadline() time.Duration { return s.file.deadline }
 
 // Targets returns the names of the nodes a run computes: the spec's
 // targets, or, when it declares none, every node that no other node uses.

@@ -22,7 +22,7 @@ func expand(s string, getenv func(string) string) (string, error) {
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("unclosed ${ in %q", s)
+			return "", fmt.Errorf("unclosed ${ in %q", fetchers.Redact(s))
 		}
 		ref := s[i+2 : i+end]
 		name, def, hasDef := strings.Cut(ref, ":-")

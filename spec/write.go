@@ -19,15 +19,15 @@ import (
 // format has no name for become any. A fallback given as a Go function
 // cannot be written: the node gets a comment saying so.
 func Write(w io.Writer, g *graph.Graph, targets ...string) error {
-	return write(w, g, "", targets)
+	return write(w, g, "", 0, targets)
 }
 
 // Write writes the spec back out; see the package-level [Write].
 func (s *Spec) Write(w io.Writer) error {
-	return write(w, s.graph, s.file.description, s.targets)
+	return write(w, s.graph, s.file.description, s.file.deadline, s.targets)
 }
 
-func write(w io.Writer, g *graph.Graph, description string, targets []string) error {
+func write(w io.Writer, g *graph.Graph, description string, deadline time.Duration, targets []string) error {
 	if g == nil {
 		return fmt.Errorf("spec: Write: nil graph")
 	}
@@ -41,6 +41,7 @@ func write(w io.Writer, g *graph.Graph, description string, targets []string) er
 		return err
 	}
 	f.description = description
+	f.deadline = deadline
 	f.targets = targets
 	root := encodeFile(f, comments)
 	enc := yaml.NewEncoder(w)
@@ -302,6 +303,9 @@ func encodeFile(f *specFile, comments map[string]string) *yaml.Node {
 	add(root, "version", scalar("1"))
 	if f.description != "" {
 		add(root, "description", scalar(f.description))
+	}
+	if f.deadline > 0 {
+		add(root, "deadline", durationNode(f.deadline))
 	}
 	if len(f.upstreams) > 0 {
 		ups := add(root, "upstreams", mapping(false))

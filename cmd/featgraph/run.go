@@ -41,7 +41,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	var inputs, upstreams listFlag
 	fs.Var(&inputs, "input", "bind an input: `NAME=VALUE` (repeatable; objects and lists as JSON)")
 	fs.Var(&upstreams, "upstream", "replace an upstream's base URL: `NAME=URL` (repeatable)")
-	deadline := fs.Duration("deadline", 0, "the run's deadline, such as 700ms (default: none)")
+	deadline := fs.Duration("deadline", 0, "the run's deadline, such as 700ms (default: the spec's deadline, if any)")
 	format := addFormatFlag(fs)
 	recordPath := fs.String("record", "", "write the run record (JSON) to this `FILE`; featgraph draw draws it")
 	outDir := addOutDirFlag(fs, "", "write the run's pictures into this `DIR`: graph, run and waterfall SVGs, DOT, trace.json (Perfetto)")
@@ -73,6 +73,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var exOpts []executor.Option
+	if *deadline == 0 {
+		*deadline = s.Deadline() // the spec's own, if it has one
+	}
 	if *deadline > 0 {
 		exOpts = append(exOpts, executor.WithRunTimeout(*deadline))
 	}
