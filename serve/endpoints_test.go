@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -258,6 +259,7 @@ func TestRunObserverSeesEveryRunAndReusesFetches(t *testing.T) {
 		info     serve.RunInfo
 		decision any
 		extra    int // GET calls made by a shadow run of the same graph (the model's POST is not cached)
+		failed   []string
 	}
 	var (
 		mu   sync.Mutex
@@ -281,8 +283,14 @@ func TestRunObserverSeesEveryRunAndReusesFetches(t *testing.T) {
 		if res != nil {
 			res.Release()
 		}
+		var failed []string
+		for _, n := range run.Result.Nodes() {
+			if n.Outcome != executor.OK && n.Outcome != executor.Skipped {
+				failed = append(failed, n.Name+" "+n.Outcome.String()+": "+fmt.Sprint(n.Cause))
+			}
+		}
 		mu.Lock()
-		runs = append(runs, seen{info: run, decision: v, extra: fx.up.gets() - before})
+		runs = append(runs, seen{info: run, decision: v, extra: fx.up.gets() - before, failed: failed})
 		mu.Unlock()
 	}
 	var logged syncBuffer
@@ -315,7 +323,7 @@ func TestRunObserverSeesEveryRunAndReusesFetches(t *testing.T) {
 	for _, r := range runs {
 		byID[r.info.RunID] = r
 		if r.extra != 0 {
-			t.Errorf("run %s: the shadow run made %d GET calls, want 0 (all cached)", r.info.RunID, r.extra)
+			t.Errorf("run %s: the shadow run made %d GET calls, want 0 (all cached); last calls: %v; live not ok: %v", r.info.RunID, r.extra, lastPaths(fx.up.seen(), r.extra+2), r.failed)
 		}
 		if r.info.Graph != "cardauth" || r.info.Version != fx.spec || r.info.Inputs["card_id"] == nil {
 			t.Errorf("run info %+v", r.info)
@@ -352,4 +360,12 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func lastPaths(hs []http.Header, n int) []string {
+	var out []string
+	for _, h := range hs[max(0, len(hs)-n):] {
+		out = append(out, h.Get("X-Test-Method")+" "+h.Get("X-Test-Path"))
+	}
+	return out
 }

@@ -82,6 +82,7 @@ func startUpstreams(t testing.TB, opts ...cardauth.ServiceOption) (*cardauth.Ser
 		u.mu.Lock()
 		h := r.Header.Clone()
 		h.Set("X-Test-Method", r.Method)
+		h.Set("X-Test-Path", r.URL.Path)
 		u.headers = append(u.headers, h)
 		gate, calls := u.gate, u.gateCalls
 		u.mu.Unlock()
@@ -106,9 +107,10 @@ func startUpstreams(t testing.TB, opts ...cardauth.ServiceOption) (*cardauth.Ser
 const generousDeadline = 60 * time.Second
 
 // generousSpec writes examples/specs/cardauth.yaml with its node timeouts
-// at 30 s and its deadline at 60 s, so that a run on a loaded machine
-// (under -race, beside other tests) does not time out where a test does
-// not ask it to.
+// at 30 s, its deadline at 60 s and no hedging, so that a run on a loaded
+// machine (under -race, beside other tests) does not time out where a test
+// does not ask it to, and every upstream call of a run arrives before the
+// run ends.
 func generousSpec(t testing.TB) string {
 	t.Helper()
 	data, err := os.ReadFile(cardauthSpec)
@@ -116,6 +118,8 @@ func generousSpec(t testing.TB) string {
 		t.Fatal(err)
 	}
 	data = regexp.MustCompile(`timeout: \d+ms`).ReplaceAll(data, []byte("timeout: 30s"))
+	// No hedges: a late hedge leg would reach the upstreams after its run.
+	data = regexp.MustCompile(`, hedge: \{after: \d+ms\}`).ReplaceAll(data, nil)
 	data = bytes.Replace(data, []byte("deadline: 700ms"), []byte("deadline: "+generousDeadline.String()), 1)
 	path := filepath.Join(t.TempDir(), "cardauth.yaml")
 	if err := os.WriteFile(path, data, 0o644); err != nil {

@@ -51,6 +51,7 @@ type builder struct {
 	state      map[string]int8         // type resolution: 1 visiting, 2 done
 	unbound    []string
 	unresolved []string
+	limits     *Limits // resolved: no zero field
 }
 
 func (b *builder) failAt(at pos, node, format string, args ...any) {
@@ -59,7 +60,7 @@ func (b *builder) failAt(at pos, node, format string, args ...any) {
 
 func build(f *specFile, c *config) (*Spec, ErrorList) {
 	b := &builder{
-		f: f, c: c,
+		f: f, c: c, limits: new(c.limits.resolve()),
 		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
 		clients: map[string]*fetchers.Upstream{}, badURLs: map[string]error{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
 	}

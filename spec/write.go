@@ -90,6 +90,11 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 			d.value, err = generic(n.Value)
 			d.typSet = inferType(d.value) != t
 		case graph.KindFetch, graph.KindEach:
+			if src, ok := n.Meta[metaExpr]; ok && n.Kind == graph.KindFetch {
+				// An expr node runs as a fetch, so that its deadline holds.
+				d.kind, d.expr = "expr", src
+				break
+			}
 			if n.Kind == graph.KindEach {
 				d.kind, d.list = "each", n.Deps[0]
 				d.typSet = false

@@ -239,7 +239,7 @@ func TestNodeNamedOnce(t *testing.T) {
 			t.Errorf("a package prefix leaks: %s", line)
 		}
 	}
-	if !regexp.MustCompile(`(?m)^total +compute +error .* not run: dependency "price" failed: upstream "prices"`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^total +fetch +error .* not run: dependency "price" failed: upstream "prices"`).MatchString(out) {
 		t.Errorf("the table:\n%s", out)
 	}
 	code, out, _ = runCommand(t, append(args, "--format", "json")...)
