@@ -76,10 +76,10 @@ func callRetryable(node *graph.Node, err error) (ok bool, perr error) {
 
 // startNodeSpan starts the live span of blocking node n; a tracer that
 // panics gives the node no span.
-func (s *run) startNodeSpan(ctx context.Context, n graph.NodeID, start time.Time) (_ context.Context, span trace.Span) {
+func (s *run) startNodeSpan(ctx context.Context, n graph.NodeID, start time.Time) (nodeCtx context.Context, span trace.Span) {
 	defer func() {
 		if recover() != nil {
-			span = nil
+			nodeCtx, span = ctx, nil
 		}
 	}()
 	sctx, span := s.e.obs.startNodeSpan(ctx, s.g.Name(n), start)
@@ -180,4 +180,22 @@ func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error
 		return graph.WithSource(node.Each.Join(results), source), nil
 	}
 	return node.Each.Join(results), nil
+}
+
+// startRunSpan is observer.startRun under a recover: a tracer that panics
+// leaves the run without a span.
+func (e *Executor) startRunSpan(ctx context.Context) (runCtx context.Context, span trace.Span) {
+	defer func() {
+		if recover() != nil {
+			runCtx, span = ctx, nil
+		}
+	}()
+	return e.obs.startRun(ctx)
+}
+
+// endRunSpan is observer.endRun under a recover: a tracer or meter that
+// panics loses the run's spans or metrics, not the run.
+func (e *Executor) endRunSpan(ctx context.Context, span trace.Span, res *Result, err error) {
+	defer func() { _ = recover() }()
+	e.obs.endRun(ctx, span, res, err)
 }

@@ -25,6 +25,10 @@ type Executor struct {
 	plans      sync.Map // hash of a target list -> *plan
 	nplans     atomic.Int32
 	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
+	goroutines goroutinePool
+	// spare keeps one run state out of the pool, which every GC empties:
+	// a big graph's state (megabytes) is then not made again after each GC.
+	spare atomic.Pointer[run]
 }
 
 // userEdge is one static edge seen from its dependency: the user, and the
@@ -139,27 +143,9 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 
 // Run computes targets and returns the run's result. Only the targets and
 // what they need run. Run returns when every target has ended, or when the
-// run's deadline passes or ctx is canceled, whichever comes first.
-//
-// What Run promises, under any load:
-//   - Every node ends with exactly one outcome. A value (or an error)
-//     returned after the node's deadline — its timeout, capped by the run's
-//     deadline — is never ok: the node ends as timed out, or takes its
-//     fallback with the timeout as cause.
-//   - Nothing starts after Run returns, and nothing is written into the
-//     Result: a body still running then sees its context canceled and its
-//     late result is discarded. No body starts once ctx is done, nor past its
-//     node's deadline; each retry checks the context first.
-//   - Every input the targets statically need must be bound: if one is not
-//     (and has no fallback), nothing starts; the input fails with an
-//     [UnboundInputError] and the other needed nodes end canceled.
-//   - A node fails the moment a dependency fails without a fallback
-//     (its cause a [DependencyError] whose Root is the failure first in
-//     time), without waiting for its other dependencies; those that nothing
-//     else needs are canceled.
-//   - A panic or runtime.Goexit in any function the graph was given (bodies,
-//     fallbacks, retry predicates, choosers, element functions) ends its node
-//     with an error naming it; the process and the run go on.
+// run's deadline passes or ctx is canceled, whichever comes first; the
+// package documentation lists what it promises about outcomes, deadlines,
+// cancellation and what runs after it returns.
 //
 // The error is non-nil when a target has no value; it joins the root causes
 // (see [Result.Err]), and the cancellation when the caller canceled the run.
@@ -178,17 +164,20 @@ func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Tar
 		}
 	}
 	p := e.planFor(targets)
-	s := e.pool.Get().(*run)
+	s := e.spare.Swap(nil)
+	if s == nil {
+		s = e.pool.Get().(*run)
+	}
 	if err := s.bind(inputs); err != nil {
 		s.recycle()
 		return nil, err
 	}
-	ctx, span := e.obs.startRun(ctx)
+	ctx, span := e.startRunSpan(ctx)
 	s.traced = span != nil && span.IsRecording()
 	s.execute(ctx, p)
 	res := &Result{run: s, gen: s.gen.Load()}
 	err := runError(res, p.unique)
-	e.obs.endRun(ctx, span, res, err)
+	e.endRunSpan(ctx, span, res, err)
 	return res, err
 }
 

@@ -68,11 +68,9 @@ func (e *Executor) makePlan(targets []graph.Target) *plan {
 	for i, t := range targets {
 		id := t.ID()
 		p.targets[i] = id
-		if !slices.Contains(p.unique, id) {
-			p.unique = append(p.unique, id)
-		}
 		if !seen[id] {
 			seen[id] = true
+			p.unique = append(p.unique, id)
 			stack = append(stack, id)
 		}
 	}

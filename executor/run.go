@@ -87,6 +87,7 @@ type run struct {
 	args    []any
 	edges   []atomic.Uint32 // per static edge, for nodes demanded during the run
 	handoff []graph.NodeID  // roots' users that the caller's goroutine hands on
+	treeBuf []graph.NodeID  // blocking nodes startBlocking starts as a tree
 }
 
 func newRun(e *Executor) *run {
@@ -108,12 +109,14 @@ func (s *run) recycle() {
 		clear(s.edges)
 		s.dynUsed.Store(false)
 	}
-	s.handoff = s.handoff[:0]
+	s.handoff, s.treeBuf = s.handoff[:0], s.treeBuf[:0]
 	s.ctx, s.cancel, s.traced, s.hasDL, s.runDL, s.end = nil, nil, false, false, 0, 0
 	s.ended.Store(false)
 	s.targetsLeft.Store(0)
 	s.openConds.Store(0)
-	s.e.pool.Put(s)
+	if !s.e.spare.CompareAndSwap(nil, s) {
+		s.e.pool.Put(s)
+	}
 }
 
 // release drops one reference; the last one pools the state.
@@ -221,10 +224,7 @@ func (s *run) startRoots(p *plan) {
 		w.ready.push(id)
 	}
 	w.drain()
-	if len(p.blockingRoots) > 0 {
-		s.refs.Add(1)
-		go s.startTree(p.blockingRoots)
-	}
+	s.startBlocking(p.blockingRoots)
 	var blocking, inline []graph.NodeID
 	if len(s.handoff) > 0 {
 		// The users of inputs and values, stable in s.handoff until the
@@ -239,14 +239,49 @@ func (s *run) startRoots(p *plan) {
 		}
 		blocking, inline = slices[:split], slices[split:]
 	}
-	if len(blocking) > 0 {
-		s.refs.Add(1)
-		go s.startTree(blocking)
-	}
+	s.startBlocking(blocking)
 	if len(p.inlineRoots)+len(inline) > 0 {
 		s.refs.Add(1)
 		go s.startInline(p.inlineRoots, inline)
 	}
+}
+
+// startBlocking starts the ready blocking nodes of list: those whose bodies
+// grow their stack on warm pooled goroutines, the others as a tree.
+func (s *run) startBlocking(list []graph.NodeID) {
+	pooled := false
+	for _, id := range list {
+		if s.e.grows[id].Load() {
+			pooled = true
+			break
+		}
+	}
+	if pooled {
+		// list may be the plan's, shared by concurrent runs: the others go
+		// to this run's own buffer, which only grows while the run starts.
+		start := len(s.treeBuf)
+		for _, id := range list {
+			if s.e.grows[id].Load() {
+				s.refs.Add(1)
+				s.e.goroutines.startTask(task{s: s, n: id, claim: true})
+			} else {
+				s.treeBuf = append(s.treeBuf, id)
+			}
+		}
+		list = s.treeBuf[start:]
+	}
+	if len(list) > 0 {
+		s.refs.Add(1)
+		go s.startTree(list)
+	}
+}
+
+// startOne claims and runs ready node n on this goroutine.
+func (s *run) startOne(n graph.NodeID) {
+	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
+	w.tick()
+	w.ready.push(n)
+	w.loop()
 }
 
 // startTree starts the ready nodes of list, each on a goroutine of its

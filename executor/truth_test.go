@@ -13,6 +13,8 @@ import (
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/nodes"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // Each test here is one promise of Run, shown where it used to break: under
@@ -310,8 +312,10 @@ func TestAMissingInputStartsNothing(t *testing.T) {
 func TestFailFastAndRootFirstInTime(t *testing.T) {
 	const slowFor = 2 * time.Second
 	slowSawCancel := make(chan struct{}, 1)
+	var slowStarted atomic.Bool
 	b := graph.NewBuilder()
 	slow := nodes.Fetch0(b, "slow", func(ctx context.Context) (int, error) {
+		slowStarted.Store(true)
 		select {
 		case <-ctx.Done():
 			slowSawCancel <- struct{}{}
@@ -343,10 +347,12 @@ func TestFailFastAndRootFirstInTime(t *testing.T) {
 		t.Errorf("Run error = %v", err)
 	}
 	wantOutcomes(t, res, map[string]executor.Outcome{"target": executor.Error, "slow": executor.Canceled, "first": executor.Error})
-	select {
-	case <-slowSawCancel:
-	case <-time.After(slowFor):
-		t.Error("slow's context was not canceled")
+	if slowStarted.Load() { // else first failed before slow could start: it never will
+		select {
+		case <-slowSawCancel:
+		case <-time.After(slowFor):
+			t.Error("slow's context was not canceled")
+		}
 	}
 }
 
@@ -384,5 +390,72 @@ func TestResultLifetime(t *testing.T) {
 	mustPanic("copy Release", func() { cp.Release() })
 	if v, _ := executor.Get(other, x); v != 2 {
 		t.Errorf("other run = %d, want 2", v)
+	}
+}
+
+// The run's deadline holds for every run when many are in flight on a
+// loaded machine, however long their bodies hang.
+func TestRunDeadlineHoldsUnderLoad(t *testing.T) {
+	const hangFor = 5 * time.Second
+	release := make(chan struct{})
+	defer close(release)
+	b := graph.NewBuilder()
+	hung := nodes.Fetch0(b, "hung", func(context.Context) (int, error) {
+		select {
+		case <-release:
+		case <-time.After(hangFor):
+		}
+		return 1, nil
+	})
+	after := nodes.Compute1(b, "after", hung, func(v int) (int, error) { return v, nil })
+	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(30*time.Millisecond))
+	stop := loadMachine()
+	defer stop()
+	var slowest atomic.Int64
+	many(stressRuns(1000), 500, func(int) {
+		start := time.Now()
+		res, err := ex.Run(context.Background(), nil, after)
+		elapsed := time.Since(start)
+		defer res.Release()
+		if elapsed > time.Duration(slowest.Load()) {
+			slowest.Store(int64(elapsed))
+		}
+		// hung times out, or is canceled if the loaded machine did not
+		// start it before the deadline
+		if h := res.Node(hung).Outcome; !errors.Is(err, context.DeadlineExceeded) ||
+			h != executor.Timeout && h != executor.Canceled || res.Node(after).Outcome != executor.Canceled {
+			t.Errorf("err %v, hung %v, after %v; want a deadline error, timeout, canceled", err, h, res.Node(after).Outcome)
+		}
+	})
+	if d := time.Duration(slowest.Load()); d > hangFor/2 {
+		t.Errorf("the slowest run took %v: a hung body held it past its deadline", d)
+	}
+}
+
+// panickyTracerProvider hands out tracers whose Start panics.
+type panickyTracerProvider struct{ tracenoop.TracerProvider }
+
+func (panickyTracerProvider) Tracer(string, ...trace.TracerOption) trace.Tracer {
+	return panickyTracer{}
+}
+
+type panickyTracer struct{ tracenoop.Tracer }
+
+func (panickyTracer) Start(context.Context, string, ...trace.SpanStartOption) (context.Context, trace.Span) {
+	panic("tracer")
+}
+
+// A tracer that panics costs the run its spans, not the process.
+func TestAPanickingTracerIsSurvived(t *testing.T) {
+	b := graph.NewBuilder()
+	f := nodes.Fetch0(b, "f", func(context.Context) (int, error) { return 1, nil })
+	ex, err := executor.New(mustBuild(t, b), executor.WithTracerProvider(panickyTracerProvider{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Run(context.Background(), nil, f)
+	defer res.Release()
+	if v, _ := executor.Get(res, f); err != nil || v != 1 {
+		t.Errorf("f = %d, %v", v, err)
 	}
 }

@@ -255,12 +255,22 @@ func (w *worker) startBlocking(n graph.NodeID) {
 		return
 	}
 	s.refs.Add(1)
+	if s.e.grows[n].Load() {
+		s.e.goroutines.start(s, n) // a warm goroutine, its stack grown
+		return
+	}
 	go s.runClaimed(n)
 }
 
 // runClaimed is the goroutine of claimed blocking node n.
 func (s *run) runClaimed(n graph.NodeID) {
 	s.e.preGrow(n)
+	s.runClaimedWarm(n)
+}
+
+// runClaimedWarm runs claimed blocking node n and what it makes ready on
+// this goroutine, then returns (to the goroutine pool, or to exit).
+func (s *run) runClaimedWarm(n graph.NodeID) {
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
 	w.runBlocking(n)
 	w.loop()
@@ -519,6 +529,20 @@ func (w *worker) reconsider(p graph.NodeID) {
 // demander and the dependency's notifier flips the edge's flag.
 func (w *worker) demand(root graph.NodeID) {
 	s := w.s
+	failed := w.mark(root)
+	// Nodes demanded after a dependency of theirs failed fail now, outside
+	// mark: a fallback may take its time, and the run's end waits for mark.
+	for len(failed) > 0 {
+		id, dep := failed[len(failed)-1], failed[len(failed)-2]
+		failed = failed[:len(failed)-2]
+		w.settle(id, waiting, nil, s.dependencyError(id, dep), Error, 0)
+	}
+}
+
+// mark does demand's marking, and returns (dependency, node) pairs of nodes
+// that cannot start because that dependency failed.
+func (w *worker) mark(root graph.NodeID) (failedPairs []graph.NodeID) {
+	s := w.s
 	s.demanding.Add(1)
 	defer s.demanding.Add(-1)
 	w.demands = append(w.demands[:0], root)
@@ -560,13 +584,14 @@ func (w *worker) demand(root graph.NodeID) {
 			}
 		}
 		if failed >= 0 {
-			w.settle(id, waiting, nil, s.dependencyError(id, failed), Error, 0)
+			failedPairs = append(failedPairs, failed, id)
 			continue
 		}
 		if ns.pending.Add(-1) == 0 {
 			w.ready.push(id)
 		}
 	}
+	return failedPairs
 }
 
 // dropDeps cancels the dependencies of u, which failed without them, that

@@ -234,7 +234,7 @@ func TestHangNeedsADeadline(t *testing.T) {
 	mustContain(t, f.output(), `node(s) "model" may hang and have no timeout, and the run has no deadline`)
 	// A context deadline is enough.
 	h := graphtest.New(t, a.g, append(stubsExcept(a, "model"), graphtest.StubHang(a.model))...)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond) // time to start model on a loaded machine
 	defer cancel()
 	run := h.Run(ctx, inputs(a), a.decision)
 	run.ExpectTimedOut(a.model)
@@ -331,7 +331,7 @@ func TestExecutorRunTimeoutBoundsHungStubs(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := graphtest.New(t, g, graphtest.StubHang(hung),
-		graphtest.ExecutorOptions(executor.WithRunTimeout(20*time.Millisecond)))
+		graphtest.ExecutorOptions(executor.WithRunTimeout(300*time.Millisecond))) // time to start hung on a loaded machine
 	run := h.Run(context.Background(), nil, hung)
 	run.ExpectTimedOut(hung)
 }

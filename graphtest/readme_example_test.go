@@ -37,7 +37,7 @@ func newDecisionGraph() *decisionGraph {
 	})
 	d.device = nodes.Fetch1(b, "device", d.card, func(ctx context.Context, card string) (Device, error) {
 		return Device{}, unreachable(ctx)
-	}, nodes.Timeout(20*time.Millisecond), nodes.Fallback(Device{Risk: 0.5}))
+	}, nodes.Timeout(100*time.Millisecond), nodes.Fallback(Device{Risk: 0.5}))
 	foreign := nodes.Compute1(b, "foreign", d.account, func(a Account) (bool, error) { return a.Country != "GB", nil })
 	d.kyc = nodes.Fetch1(b, "kyc", d.account, func(ctx context.Context, a Account) (float64, error) {
 		return 0, unreachable(ctx)
@@ -116,7 +116,7 @@ func TestDecisionSurvivesDeviceFaults(t *testing.T) {
 			graphtest.Stub(d.device, Device{Risk: 0.1}),
 			graphtest.Stub(d.model, 0.3),
 			graphtest.Forbid(d.kyc),
-			graphtest.RunTimeout(time.Second),
+			graphtest.RunTimeout(5*time.Second), // far past the device's timeout, even on a loaded machine
 			// latency, an error, a panic or a hang, drawn from the seed
 			graphtest.RandomFaults(seed, graphtest.FaultNodes(d.device), graphtest.FaultRate(1)),
 		)

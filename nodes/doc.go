@@ -15,6 +15,11 @@
 // the first operand that decides; Each fetches every element of a list with
 // bounded parallelism and keeps the order.
 //
+// FetchN and ComputeN take any number of dependencies of any types, read
+// with [Arg] (by Ref, in constant time) or [ArgAt] (by position); FetchAll
+// and ComputeAll take many of one type as a []Ref[T] and give the body a
+// []T of its own. The [Args] a body gets are valid only during the call.
+//
 // Mistakes that the compiler cannot catch (a Ref from another builder, a
 // fallback of the wrong type) are reported by Builder.Build, never by a panic.
 package nodes

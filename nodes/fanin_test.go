@@ -134,3 +134,35 @@ func BenchmarkWideFanIn(b *testing.B) {
 		})
 	}
 }
+
+// ComputeAll takes many dependencies of one type as a []Ref[T] and gives
+// its body a []T of its own, in the same order.
+func ExampleComputeAll() {
+	b := graph.NewBuilder()
+	var scores []nodes.Ref[float64]
+	for i, s := range []float64{0.2, 0.5, 0.1} {
+		scores = append(scores, nodes.Value(b, fmt.Sprint("score", i), s))
+	}
+	worst := nodes.ComputeAll(b, "worst", scores, func(vs []float64) (float64, error) {
+		m := vs[0]
+		for _, v := range vs[1:] {
+			m = max(m, v)
+		}
+		return m, nil
+	})
+	run(b, worst, nil)
+	// Output: value: 0.5
+}
+
+// ArgAt reads a FetchN or ComputeN dependency by position, in the order
+// the node was declared with; Arg reads it by Ref.
+func ExampleArgAt() {
+	b := graph.NewBuilder()
+	amount := nodes.Value(b, "amount", 120)
+	limit := nodes.Value(b, "limit", 100)
+	over := nodes.ComputeN(b, "over", []nodes.Dep{amount, limit}, func(a nodes.Args) (bool, error) {
+		return nodes.ArgAt[int](a, 0) > nodes.Arg(a, limit), nil
+	})
+	run(b, over, nil)
+	// Output: value: true
+}

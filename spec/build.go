@@ -25,7 +25,17 @@ const (
 	metaPolicies = "spec.policies" // JSON node-level retry, breaker, hedge
 	metaExpr     = "spec.expr"     // source of an expr node
 	metaGo       = "spec.go"       // fetch or compute, for a go node or a Go each element
+	// metaLog is the privacy mark that package decisionlog reads
+	// (decisionlog.MetaKey): keep, hash or omit.
+	metaLog = "log"
 )
+
+// markLog sets the log mark of a node built from a declaration that has one.
+func markLog(d *graph.Node, mode string) {
+	if mode != "" {
+		d.Meta[metaLog] = mode
+	}
+}
 
 // builder turns declarations into graph descriptors.
 type builder struct {
@@ -89,6 +99,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 			Name: in.name, Kind: graph.KindInput, Type: in.typ.GoType(), Description: in.description,
 			Meta: map[string]string{metaAt: b.where(in.at), metaType: in.typ.String()},
 		})
+		markLog(&descs[len(descs)-1], in.log)
 	}
 	for _, n := range f.nodes {
 		if b.decls[n.name] != n {
@@ -387,6 +398,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 		Name: n.name, Type: t.GoType(), Timeout: n.timeout, Description: n.description,
 		Meta: map[string]string{metaAt: b.where(n.at), metaType: t.String()},
 	}
+	markLog(&d, n.log)
 	before := len(b.errs)
 	refsOK := true
 	for ref := range n.refs {

@@ -17,6 +17,7 @@ type inputDecl struct {
 	at          pos
 	typ         Type
 	description string
+	log         string // keep, hash or omit: how a decision log writes its value
 }
 
 // retryPolicy says how often a call is tried.
@@ -98,6 +99,7 @@ type nodeDecl struct {
 	hasFallback bool
 	fallbackAt  pos
 	description string
+	log         string // keep, hash or omit: how a decision log writes its value
 
 	policies            // http and each nodes
 	cache    *cacheDecl // cache: {ttl, stale} of a fetching node

@@ -33,12 +33,17 @@
 // hedges, and one call for requests asked twice in a run whose context
 // carries fetchers.WithRequestCache.
 //
-// An input is NAME: TYPE or NAME: {type, description}. Types are string,
+// An input is NAME: TYPE or NAME: {type, description, log}. Types are string,
 // int, float, bool, object (a JSON object), list (a JSON array) and any.
 //
 // A node has exactly one kind key, and may have type, timeout, fallback
-// (a value of its type, taken on error, timeout or open circuit) and
-// description:
+// (a value of its type, taken on error, timeout or open circuit),
+// description and log:
+//
+//	log: keep | hash | omit
+//	    How a decision log (package decisionlog) writes the value: as it
+//	    is (the default), as a keyed HMAC-SHA256, or not at all.
+//
 //
 //	http: {upstream, method, path, query, body, idempotent}
 //	    A JSON call. {name} and {name.field} in path, query values and body

@@ -69,10 +69,10 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 			if !known {
 				comments[n.Name] = fmt.Sprintf("Go type %v", n.Type)
 			}
-			f.inputs = append(f.inputs, &inputDecl{name: n.Name, typ: t, description: n.Description})
+			f.inputs = append(f.inputs, &inputDecl{name: n.Name, typ: t, description: n.Description, log: n.Meta[metaLog]})
 			continue
 		}
-		d := &nodeDecl{name: n.Name, typ: t, typSet: true, timeout: n.Timeout, description: n.Description}
+		d := &nodeDecl{name: n.Name, typ: t, typSet: true, timeout: n.Timeout, description: n.Description, log: n.Meta[metaLog]}
 		if !known {
 			comments[n.Name] = fmt.Sprintf("Go type %v", n.Type)
 		}
@@ -333,12 +333,17 @@ func encodeFile(f *specFile, comments map[string]string) *yaml.Node {
 		ins := add(root, "inputs", mapping(false))
 		for _, in := range f.inputs {
 			var v *yaml.Node
-			if in.description == "" {
+			if in.description == "" && in.log == "" {
 				v = scalar(in.typ.String())
 			} else {
 				v = mapping(true)
 				add(v, "type", scalar(in.typ.String()))
-				add(v, "description", scalar(in.description))
+				if in.description != "" {
+					add(v, "description", scalar(in.description))
+				}
+				if in.log != "" {
+					add(v, "log", scalar(in.log))
+				}
 			}
 			add(ins, in.name, v)
 			ins.Content[len(ins.Content)-2].HeadComment = comments[in.name]
@@ -412,6 +417,9 @@ func encodeNode(d *nodeDecl) *yaml.Node {
 	}
 	if d.description != "" {
 		add(m, "description", scalar(d.description))
+	}
+	if d.log != "" {
+		add(m, "log", scalar(d.log))
 	}
 	return m
 }
