@@ -54,7 +54,7 @@ func TestRunDeadlineHoldsAgainstHungNodes(t *testing.T) {
 	hung := nodes.Fetch0(b, "hung", hungFetch(release, "late"))
 	waiting := nodes.Compute1(b, "waiting", hung, func(s string) (string, error) { return s, nil })
 	quick := nodes.Fetch0(b, "quick", func(context.Context) (string, error) { return "ok", nil })
-	ex, err := executor.New(mustBuild(t, b), executor.WithRunTimeout(30*time.Millisecond))
+	ex, err := executor.New(mustBuild(t, b), executor.WithRunTimeout(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
