@@ -165,5 +165,19 @@ func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error
 	if first != nil {
 		return nil, first
 	}
+	source := ""
+	for i, r := range results {
+		var src string
+		results[i], src = graph.Unsource(r)
+		switch {
+		case i == 0:
+			source = src
+		case src != source:
+			source = "mixed"
+		}
+	}
+	if source != "" {
+		return graph.WithSource(node.Each.Join(results), source), nil
+	}
 	return node.Each.Join(results), nil
 }

@@ -31,6 +31,7 @@ const (
 	AttrFallbackCause = attribute.Key("featgraph.node.fallback_cause")
 	AttrBranch        = attribute.Key("featgraph.node.branch")
 	AttrUpstream      = attribute.Key("featgraph.node.upstream")
+	AttrSource        = attribute.Key("featgraph.node.source") // fresh, stale, fetched: see NodeResult.Source
 	AttrRunOutcome    = attribute.Key("featgraph.run.outcome")
 	AttrCriticalPath  = attribute.Key("featgraph.run.critical_path")
 	AttrNodesRun      = attribute.Key("featgraph.run.nodes_run")
@@ -201,6 +202,9 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 		}
 		if nr.Branch != "" {
 			attrs = append(attrs, AttrBranch.String(nr.Branch))
+		}
+		if nr.Source != "" {
+			attrs = append(attrs, AttrSource.String(nr.Source))
 		}
 		if up, ok := node.Meta["upstream"]; ok {
 			attrs = append(attrs, AttrUpstream.String(up))

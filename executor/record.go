@@ -53,6 +53,8 @@ type NodeRecord struct {
 	End      time.Duration `json:"end_ns"`
 	Attempts int           `json:"attempts,omitempty"`
 	Branch   string        `json:"branch,omitempty"`
+	// Source is where the node's value came from (see NodeResult.Source).
+	Source string `json:"source,omitempty"`
 }
 
 // Duration is End - Start.
@@ -71,7 +73,7 @@ func (r *Result) Record() *Record {
 		nr := r.Node(id)
 		n := &rec.Nodes[i]
 		n.Target = s.ns[id].isTarget
-		n.Outcome, n.Start, n.End, n.Attempts, n.Branch = nr.Outcome, nr.Start, nr.End, nr.Attempts, nr.Branch
+		n.Outcome, n.Start, n.End, n.Attempts, n.Branch, n.Source = nr.Outcome, nr.Start, nr.End, nr.Attempts, nr.Branch, nr.Source
 		if nr.Cause != nil {
 			n.Cause = nr.Cause.Error()
 		}

@@ -46,6 +46,11 @@ type NodeResult struct {
 	Attempts int
 	// Branch names the branch an If or Switch took, if it took one.
 	Branch string
+	// Source says where an ok node's value came from, when its body said
+	// so by returning a [graph.Sourced]: package cache says "fresh",
+	// "stale" or "fetched"; an Each node whose elements differ says
+	// "mixed". Empty otherwise.
+	Source string
 }
 
 // Duration is End - Start.
@@ -69,6 +74,7 @@ func (r *Result) Node(t graph.Target) NodeResult {
 		ID: id, Name: s.g.Name(id), Kind: s.g.Node(id).Kind,
 		Outcome: s.ns[id].outcome, Cause: s.ns[id].cause,
 		Start: s.ns[id].startAt, End: s.ns[id].endAt, Attempts: int(s.ns[id].attempts),
+		Source: s.live[id].source,
 	}
 	if nr.Kind == graph.KindIf || nr.Kind == graph.KindSwitch {
 		if s.chosenValid(id) {

@@ -52,6 +52,7 @@ type live struct {
 	cancel context.CancelFunc // nil when the node runs on the run's context
 	stop   func() bool        // stops the node's timeout watcher; nil when it has none
 	span   trace.Span         // the node's span when the run is traced, else nil
+	source string             // where an ok node's value came from (graph.Sourced), else ""
 }
 
 // run is the state of one run, pooled per Executor.

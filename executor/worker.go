@@ -31,6 +31,7 @@ type worker struct {
 	settled     nodeStack // done: to announce to users
 	demands     []graph.NodeID
 	drops       []graph.NodeID
+	source      string // the source of the value finish is settling, for commit
 }
 
 // nodeStack is a stack of node IDs that needs no allocation for its first
@@ -343,11 +344,14 @@ func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnd
 	case err != nil:
 		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
 	default:
+		v, w.source = graph.Unsource(v)
 		if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
+			w.source = ""
 			w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, attempts)
 			return
 		}
 		w.settle(n, running, v, nil, OK, attempts)
+		w.source = ""
 	}
 }
 
@@ -394,6 +398,9 @@ func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts
 	ns := &s.ns[n]
 	if oc.HasValue() {
 		ns.val = v
+	}
+	if oc == OK && w.source != "" {
+		s.live[n].source = w.source
 	}
 	ns.outcome, ns.cause, ns.endAt = oc, cause, max(w.now, ns.startAt)
 	if attempts > 0 {

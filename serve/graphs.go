@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -85,9 +84,9 @@ func LoadSpec(name, path string, opts []spec.Option, gopts ...GraphOption) (*Gra
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := spec.ReadFile(path, opts...) // within the spec's file-size limit
 	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
 	s, err := spec.Parse(path, data, opts...)
 	if err != nil {

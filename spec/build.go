@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/batch"
+	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -23,7 +25,17 @@ const (
 	metaPolicies = "spec.policies" // JSON node-level retry, breaker, hedge
 	metaExpr     = "spec.expr"     // source of an expr node
 	metaGo       = "spec.go"       // fetch or compute, for a go node or a Go each element
+	// metaLog is the privacy mark that package decisionlog reads
+	// (decisionlog.MetaKey): keep, hash or omit.
+	metaLog = "log"
 )
+
+// markLog sets the log mark of a node built from a declaration that has one.
+func markLog(d *graph.Node, mode string) {
+	if mode != "" {
+		d.Meta[metaLog] = mode
+	}
+}
 
 // builder turns declarations into graph descriptors.
 type builder struct {
@@ -41,6 +53,9 @@ type builder struct {
 	state      map[string]int8         // type resolution: 1 visiting, 2 done
 	unbound    []string
 	unresolved []string
+	limits     *Limits      // resolved: no zero field
+	ownCache   *cache.Cache // made for cache: nodes when Load was given none
+	batches    map[string]*batch.Batch[string, any]
 }
 
 func (b *builder) failAt(at pos, node, format string, args ...any) {
@@ -49,7 +64,7 @@ func (b *builder) failAt(at pos, node, format string, args ...any) {
 
 func build(f *specFile, c *config) (*Spec, ErrorList) {
 	b := &builder{
-		f: f, c: c,
+		f: f, c: c, limits: new(c.limits.resolve()),
 		decls: map[string]*nodeDecl{}, inputs: map[string]*inputDecl{}, ups: map[string]*upstreamDecl{},
 		clients: map[string]*fetchers.Upstream{}, badURLs: map[string]error{}, types: map[string]Type{}, goTypes: map[string]reflect.Type{}, state: map[string]int8{},
 	}
@@ -84,6 +99,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 			Name: in.name, Kind: graph.KindInput, Type: in.typ.GoType(), Description: in.description,
 			Meta: map[string]string{metaAt: b.where(in.at), metaType: in.typ.String()},
 		})
+		markLog(&descs[len(descs)-1], in.log)
 	}
 	for _, n := range f.nodes {
 		if b.decls[n.name] != n {
@@ -105,6 +121,10 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		for _, up := range b.opened {
 			up.Close()
 		}
+		if b.ownCache != nil {
+			b.ownCache.Close()
+		}
+		closeBatches(b.batches)
 		return nil, b.errs
 	}
 	shared := map[string]*fetchers.Upstream{}
@@ -113,7 +133,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 			shared[u.Name] = up
 		}
 	}
-	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared}, nil
+	return &Spec{file: f, graph: g, targets: targets, unbound: b.unbound, unresolved: b.unresolved, upstreams: b.opened, shared: shared, cache: b.ownCache, batches: b.batches}, nil
 }
 
 func (b *builder) where(at pos) string { return fmt.Sprintf("%s:%d:%d", b.f.name, at.line, at.col) }
@@ -378,6 +398,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 		Name: n.name, Type: t.GoType(), Timeout: n.timeout, Description: n.description,
 		Meta: map[string]string{metaAt: b.where(n.at), metaType: t.String()},
 	}
+	markLog(&d, n.log)
 	before := len(b.errs)
 	refsOK := true
 	for ref := range n.refs {
@@ -398,7 +419,11 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 		}
 		d.Value = v
 	case "http":
-		b.httpNode(n, &d)
+		if n.batch != nil {
+			b.batchNode(n, &d)
+		} else {
+			b.httpNode(n, &d)
+		}
 	case "expr":
 		b.exprNode(n, &d)
 	case "if":
@@ -445,6 +470,7 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 			d.Fallback = func(error) (any, error) { return v, nil }
 		}
 	}
+	b.applyCache(n, &d)
 	return d, len(b.errs) == before
 }
 

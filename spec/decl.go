@@ -17,6 +17,7 @@ type inputDecl struct {
 	at          pos
 	typ         Type
 	description string
+	log         string // keep, hash or omit: how a decision log writes its value
 }
 
 // retryPolicy says how often a call is tried.
@@ -98,8 +99,11 @@ type nodeDecl struct {
 	hasFallback bool
 	fallbackAt  pos
 	description string
+	log         string // keep, hash or omit: how a decision log writes its value
 
-	policies // http and each nodes
+	policies            // http and each nodes
+	cache    *cacheDecl // cache: {ttl, stale} of a fetching node
+	batch    *batchDecl // batch: of an http node
 
 	value  any       // value
 	http   *httpDecl // http; each with an http element

@@ -33,12 +33,17 @@
 // hedges, and one call for requests asked twice in a run whose context
 // carries fetchers.WithRequestCache.
 //
-// An input is NAME: TYPE or NAME: {type, description}. Types are string,
+// An input is NAME: TYPE or NAME: {type, description, log}. Types are string,
 // int, float, bool, object (a JSON object), list (a JSON array) and any.
 //
 // A node has exactly one kind key, and may have type, timeout, fallback
-// (a value of its type, taken on error, timeout or open circuit) and
-// description:
+// (a value of its type, taken on error, timeout or open circuit),
+// description and log:
+//
+//	log: keep | hash | omit
+//	    How a decision log (package decisionlog) writes the value: as it
+//	    is (the default), as a keyed HMAC-SHA256, or not at all.
+//
 //
 //	http: {upstream, method, path, query, body, idempotent}
 //	    A JSON call. {name} and {name.field} in path, query values and body
@@ -79,4 +84,33 @@
 // expressions that do not compile or have the wrong type. They never panic.
 // A loaded [*Spec] gives a runnable [*graph.Graph]; close it when done.
 // [Write] writes any graph, a Go-built one too, back out in the same format.
+//
+// # Limits
+//
+// A spec may come from another team, and the values its expressions read
+// from anyone, so loading and expressions are bounded by [Limits] (the
+// defaults are [DefaultLimits]; [WithLimits] changes them):
+//
+//   - FileSize (8 MB): Load reads no more of a file; a larger or endless
+//     one (/dev/zero) is an error matching [ErrLimit].
+//   - ExprSize (16 KB) and ExprDepth (100): an expression longer, or with
+//     brackets or prefix operators nested deeper, is an error at its
+//     file:line:col, checked before the expression parser, which recurses
+//     once per level, sees it.
+//   - ExprMemory (64 MB): about how many bytes one evaluation may allocate
+//     in all: strings it builds (+, repeat, join, replace, toJSON...),
+//     lists and maps it makes (map, filter, split, ranges...). An operation
+//     that would go past it fails before it allocates.
+//   - ExprSteps (10 million): how many iterations of predicates (the {...}
+//     of all, any, count, map, filter, reduce...) one evaluation may run.
+//
+// An expr node runs as a blocking node (graph.KindFetch): its node's
+// timeout and the run's deadline hold even while it computes, and the
+// evaluation checks its context at every predicate iteration and before
+// every allocating operation, so that it stops within milliseconds of its
+// deadline instead of burning CPU after the run has returned. Past a
+// budget, the node fails with an error matching [ErrLimit]; past its
+// deadline, it times out. A single built-in call is not interrupted: it is
+// bounded by the sizes the memory budget allows. Expressions cannot read
+// $env, and loading is linear in the number of nodes.
 package spec

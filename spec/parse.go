@@ -348,7 +348,7 @@ func (p *parser) parseInput(e entry) *inputDecl {
 		d.typ = t
 		return d
 	}
-	fs, ok := p.fields(e.value, e.key, "an input", "type", "description")
+	fs, ok := p.fields(e.value, e.key, "an input", "type", "description", "log")
 	if !ok {
 		return nil
 	}
@@ -360,7 +360,23 @@ func (p *parser) parseInput(e entry) *inputDecl {
 	if t, has := fs["description"]; has {
 		d.description, _ = p.str(t.value, e.key, "description")
 	}
+	if t, has := fs["log"]; has {
+		d.log = p.logMode(t.value, e.key)
+	}
 	return d
+}
+
+// logModes are the values of the log key: how a decision log writes a
+// value (package decisionlog reads them from the node's "log" meta).
+var logModes = []string{"keep", "hash", "omit"}
+
+func (p *parser) logMode(n *yaml.Node, name string) string {
+	s, ok := p.str(n, name, "log")
+	if ok && !slices.Contains(logModes, s) {
+		p.fail(n, name, "log: %q: want keep, hash or omit", s)
+		return ""
+	}
+	return s
 }
 
 func (p *parser) parseUpstream(e entry) *upstreamDecl {
@@ -445,18 +461,18 @@ var nodeKinds = []string{"http", "value", "expr", "if", "switch", "and", "or", "
 
 // keysOf lists the keys allowed in a node of each kind, besides the common ones.
 var keysOf = map[string][]string{
-	"http":   {"http", "retry", "breaker", "hedge"},
+	"http":   {"http", "retry", "breaker", "hedge", "cache", "batch"},
 	"value":  {"value"},
 	"expr":   {"expr"},
 	"if":     {"if", "then", "else"},
 	"switch": {"switch", "cases", "default"},
 	"and":    {"and"},
 	"or":     {"or"},
-	"each":   {"each", "http", "go", "limit", "retry", "breaker", "hedge"},
-	"go":     {"go", "deps", "retry"},
+	"each":   {"each", "http", "go", "limit", "retry", "breaker", "hedge", "cache"},
+	"go":     {"go", "deps", "retry", "cache"},
 }
 
-var commonKeys = []string{"type", "timeout", "fallback", "description"}
+var commonKeys = []string{"type", "timeout", "fallback", "description", "log"}
 
 func (p *parser) parseNode(e entry) *nodeDecl {
 	if !p.checkName(e, "node") {
@@ -502,6 +518,9 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 	}
 	if t, has := fs["description"]; has {
 		d.description, _ = p.str(t.value, name, "description")
+	}
+	if t, has := fs["log"]; has {
+		d.log = p.logMode(t.value, name)
 	}
 	ref := func(key, what string) string {
 		f, has := fs[key]
@@ -608,6 +627,8 @@ func (p *parser) parseNode(e entry) *nodeDecl {
 		}
 		p.parsePolicies(fs, name, &d.policies)
 	}
+	p.parseCache(fs, name, d)
+	p.parseBatch(fs, name, d)
 	return d
 }
 

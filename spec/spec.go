@@ -2,10 +2,13 @@ package spec
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/featgraph/featgraph/batch"
+	"github.com/featgraph/featgraph/cache"
 	"github.com/featgraph/featgraph/fetchers"
 	"github.com/featgraph/featgraph/graph"
 )
@@ -20,6 +23,8 @@ type Spec struct {
 	unresolved []string
 	upstreams  []*fetchers.Upstream
 	shared     map[string]*fetchers.Upstream
+	cache      *cache.Cache // the spec's own, when it made one
+	batches    map[string]*batch.Batch[string, any]
 }
 
 // Input is an input a spec declares.
@@ -39,6 +44,8 @@ type config struct {
 	upstreamOpts  []fetchers.Option
 	allowUnbound  bool
 	allowUnsetEnv bool
+	limits        Limits
+	cache         *cache.Cache
 }
 
 // Bind supplies the Go code of the go node called name (or of the element
@@ -103,29 +110,77 @@ func AllowUnsetEnv() Option {
 
 // Load reads and builds the spec in the file at path. The error is an
 // [ErrorList] of every problem found, each with its file:line:col.
+//
+// Load reads at most [Limits].FileSize bytes (8 MB by default): a larger
+// file, or an endless one such as /dev/zero, is an error matching ErrLimit.
 func Load(path string, opts ...Option) (*Spec, error) {
-	data, err := os.ReadFile(path)
+	c := newConfig(opts)
+	data, err := readFile(path, c)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, c)
+}
+
+// ReadFile reads the spec file at path as Load does, at most
+// [Limits].FileSize bytes of it (see [WithLimits]): for callers that need
+// the bytes too, to hash them say, before they Parse them.
+func ReadFile(path string, opts ...Option) ([]byte, error) {
+	return readFile(path, newConfig(opts))
+}
+
+func readFile(path string, c *config) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
-	return Parse(path, data, opts...)
+	defer f.Close()
+	limit := c.limits.resolve().FileSize
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, ErrorList{fileTooLarge(path, limit)}
+	}
+	return data, nil
+}
+
+// fileTooLarge is the error of a spec file over its size limit.
+func fileTooLarge(name string, limit int64) *Error {
+	return &Error{File: name, Msg: "the file is too large", Err: &limitError{what: "spec file size", limit: limit}}
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{getenv: os.Getenv}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(c)
+		}
+	}
+	return c
 }
 
 // Parse builds a spec from data; name is the file name used in errors.
+// Data larger than [Limits].FileSize is an error matching ErrLimit.
 func Parse(name string, data []byte, opts ...Option) (*Spec, error) {
-	c := config{getenv: os.Getenv}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&c)
-		}
+	return parse(name, data, newConfig(opts))
+}
+
+func parse(name string, data []byte, c *config) (*Spec, error) {
+	if limit := c.limits.resolve().FileSize; int64(len(data)) > limit {
+		return nil, ErrorList{fileTooLarge(name, limit)}
 	}
 	f, errs := parseFile(name, data)
 	if f == nil {
 		return nil, errs.err()
 	}
-	s, buildErrs := build(f, &c)
+	s, buildErrs := build(f, c)
 	errs = append(errs, buildErrs...)
 	if len(errs) > 0 {
+		if s != nil {
+			s.Close() // built despite errors in the file: let go of its upstreams, cache and batches
+		}
 		slices.SortStableFunc(errs, func(a, b *Error) int {
 			if a.Line != b.Line {
 				return a.Line - b.Line
@@ -143,6 +198,10 @@ func (s *Spec) Close() {
 	for _, up := range s.upstreams {
 		up.Close()
 	}
+	if s.cache != nil {
+		s.cache.Close()
+	}
+	closeBatches(s.batches)
 }
 
 // Upstream returns the fetchers.Upstream made for the upstream called name

@@ -69,10 +69,10 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 			if !known {
 				comments[n.Name] = fmt.Sprintf("Go type %v", n.Type)
 			}
-			f.inputs = append(f.inputs, &inputDecl{name: n.Name, typ: t, description: n.Description})
+			f.inputs = append(f.inputs, &inputDecl{name: n.Name, typ: t, description: n.Description, log: n.Meta[metaLog]})
 			continue
 		}
-		d := &nodeDecl{name: n.Name, typ: t, typSet: true, timeout: n.Timeout, description: n.Description}
+		d := &nodeDecl{name: n.Name, typ: t, typSet: true, timeout: n.Timeout, description: n.Description, log: n.Meta[metaLog]}
 		if !known {
 			comments[n.Name] = fmt.Sprintf("Go type %v", n.Type)
 		}
@@ -83,6 +83,12 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 		} else if _, fromSpec := n.Meta[metaHTTP]; !fromSpec && n.Retry.Attempts > 1 {
 			d.Retry = &retryPolicy{Attempts: n.Retry.Attempts, Backoff: duration(n.Retry.Backoff)}
 		}
+		if err := declareCache(n, d); err != nil {
+			return nil, nil, fmt.Errorf("spec: Write: node %q: %w", n.Name, err)
+		}
+		if err := declareBatch(n, d); err != nil {
+			return nil, nil, fmt.Errorf("spec: Write: node %q: %w", n.Name, err)
+		}
 		var err error
 		switch n.Kind {
 		case graph.KindValue:
@@ -90,6 +96,11 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 			d.value, err = generic(n.Value)
 			d.typSet = inferType(d.value) != t
 		case graph.KindFetch, graph.KindEach:
+			if src, ok := n.Meta[metaExpr]; ok && n.Kind == graph.KindFetch {
+				// An expr node runs as a fetch, so that its deadline holds.
+				d.kind, d.expr = "expr", src
+				break
+			}
 			if n.Kind == graph.KindEach {
 				d.kind, d.list = "each", n.Deps[0]
 				d.typSet = false
@@ -322,12 +333,17 @@ func encodeFile(f *specFile, comments map[string]string) *yaml.Node {
 		ins := add(root, "inputs", mapping(false))
 		for _, in := range f.inputs {
 			var v *yaml.Node
-			if in.description == "" {
+			if in.description == "" && in.log == "" {
 				v = scalar(in.typ.String())
 			} else {
 				v = mapping(true)
 				add(v, "type", scalar(in.typ.String()))
-				add(v, "description", scalar(in.description))
+				if in.description != "" {
+					add(v, "description", scalar(in.description))
+				}
+				if in.log != "" {
+					add(v, "log", scalar(in.log))
+				}
 			}
 			add(ins, in.name, v)
 			ins.Content[len(ins.Content)-2].HeadComment = comments[in.name]
@@ -394,11 +410,16 @@ func encodeNode(d *nodeDecl) *yaml.Node {
 		add(m, "timeout", durationNode(d.timeout))
 	}
 	encodePolicies(m, d.policies)
+	encodeCache(m, d.cache)
+	encodeBatch(m, d.batch)
 	if d.hasFallback {
 		add(m, "fallback", valueNode(d.fallback))
 	}
 	if d.description != "" {
 		add(m, "description", scalar(d.description))
+	}
+	if d.log != "" {
+		add(m, "log", scalar(d.log))
 	}
 	return m
 }

@@ -110,6 +110,9 @@ func writeDOT(w io.Writer, nodes []executor.NodeRecord, run *executor.Record) er
 				label = append(label, shorten(n.Cause, 48))
 			}
 			attrs = append(attrs, "fillcolor="+quote(outcomeColor(n.Outcome)))
+			if cached(n) {
+				attrs = append(attrs, "peripheries=2")
+			}
 			if critNodes[i] {
 				attrs = append(attrs, "penwidth=3", `color="#111827"`, `fontname="Helvetica-Bold"`)
 			}
@@ -203,7 +206,17 @@ func runLine(n executor.NodeRecord) string {
 	if n.Attempts > 1 {
 		line += fmt.Sprintf(" · %d attempts", n.Attempts)
 	}
+	if n.Source != "" {
+		line += " · " + n.Source
+	}
 	return line
+}
+
+// cached reports whether n's value came from a cache rather than its body
+// (any source but "fetched"): such nodes are drawn with a double border in
+// run DOT and a dashed bar in the waterfall.
+func cached(n executor.NodeRecord) bool {
+	return n.Source != "" && n.Source != "fetched"
 }
 
 // hoverText is the full description of an executed node, for tooltips and
@@ -215,6 +228,9 @@ func hoverText(n executor.NodeRecord) string {
 	}
 	if n.Branch != "" {
 		s += ", took branch " + n.Branch
+	}
+	if n.Source != "" {
+		s += ", value " + n.Source
 	}
 	if n.Cause != "" {
 		s += "\ncause: " + n.Cause

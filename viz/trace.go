@@ -84,6 +84,9 @@ func traceOf(rec *executor.Record) TraceFile {
 		if n.Attempts > 0 {
 			args["attempts"] = n.Attempts
 		}
+		if n.Source != "" {
+			args["source"] = n.Source
+		}
 		if n.Branch != "" {
 			args["branch"] = n.Branch
 		}

@@ -102,6 +102,9 @@ func WriteWaterfallSVG(w io.Writer, rec *executor.Record) error {
 		if crit[i] {
 			stroke = `stroke="#111827" stroke-width="2"`
 		}
+		if cached(n) {
+			stroke += ` stroke-dasharray="3 2"`
+		}
 		fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" rx="2" fill="%s" %s/>`,
 			barX, y+(wfRowH-wfBarH)/2, barW, wfBarH, outcomeColor(n.Outcome), stroke)
 		fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="#374151">%s</text>`, barX+barW+4, y+15, esc(formatDuration(n.Duration())))

@@ -239,7 +239,7 @@ func TestNodeNamedOnce(t *testing.T) {
 			t.Errorf("a package prefix leaks: %s", line)
 		}
 	}
-	if !regexp.MustCompile(`(?m)^total +compute +error .* not run: dependency "price" failed: upstream "prices"`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^total +fetch +error .* not run: dependency "price" failed: upstream "prices"`).MatchString(out) {
 		t.Errorf("the table:\n%s", out)
 	}
 	code, out, _ = runCommand(t, append(args, "--format", "json")...)
@@ -445,7 +445,7 @@ func TestValidateJSON(t *testing.T) {
 	}
 	want := []specErrorJSON{
 		{Line: 3, Col: 3, Node: "a", Message: "dependency cycle: a -> b -> a"},
-		{Line: 5, Col: 17, Node: "c", Message: `unknown key "colour" in a value node (allowed: type, timeout, fallback, description, value)`},
+		{Line: 5, Col: 17, Node: "c", Message: `unknown key "colour" in a value node (allowed: type, timeout, fallback, description, log, value)`},
 	}
 	if b.File != bad || b.Valid || !slices.Equal(b.Errors, want) {
 		t.Errorf("the bad file: %+v\nwant errors %+v", b, want)

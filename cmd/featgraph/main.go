@@ -9,8 +9,9 @@
 // The commands: demo (the card-authorization graph against simulated
 // services, or those services over HTTP), validate (check specs), dot (draw
 // a spec's graph), run (run a spec against its upstreams), draw (draw a
-// run recorded with run --record) and serve (specs as a decision service
-// over HTTP). "featgraph help CMD", "featgraph CMD
+// run recorded with run --record), serve (specs as a decision service
+// over HTTP, with --log and --shadow) and log (read a decision log: tail,
+// shadow-report). "featgraph help CMD", "featgraph CMD
 // -h" and "featgraph CMD --help" print a command's help on stdout.
 //
 // Conventions every command follows:

@@ -85,6 +85,8 @@ type serveFlags struct {
 	grace          time.Duration
 	watch          bool
 	watchEvery     time.Duration
+	logs           logFlags    // --log, --shadow: serve_log.go
+	shadows        []shadowArg // checked --shadow
 }
 
 // specArg is one SPEC argument: the graph's name and its file.
@@ -112,12 +114,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGTERM, how long requests in flight have to finish")
 	fs.BoolVar(&f.watch, "watch", false, "reload the specs when their files change")
 	fs.DurationVar(&f.watchEvery, "watch-interval", time.Second, "how often --watch looks at the files")
+	addLogFlags(fs, &f.logs)
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	specs, err := checkServeArgs(&f, positional)
 	if err != nil {
+		return err
+	}
+	if f.shadows, err = checkLogFlags(&f.logs, specs); err != nil {
 		return err
 	}
 	tokens, err := readTokens(e, &f)
@@ -218,7 +224,7 @@ func isLoopback(addr string) bool {
 // loadGraphs loads every spec; the error joins every problem found, each
 // with its file:line:col.
 func loadGraphs(e *env, f *serveFlags, specs []specArg) ([]*serve.Graph, error) {
-	opts := []spec.Option{spec.Getenv(e.getenv), spec.UpstreamOptions(fetchers.WithPropagator(propagation.TraceContext{}))}
+	opts := serveSpecOptions(e)
 	var graphs []*serve.Graph
 	var errs []error
 	for _, s := range specs {
@@ -236,6 +242,12 @@ func loadGraphs(e *env, f *serveFlags, specs []specArg) ([]*serve.Graph, error) 
 		return nil, errors.Join(errs...)
 	}
 	return graphs, nil
+}
+
+// serveSpecOptions are the options every served spec (and shadow
+// candidate) is loaded with.
+func serveSpecOptions(e *env) []spec.Option {
+	return []spec.Option{spec.Getenv(e.getenv), spec.UpstreamOptions(fetchers.WithPropagator(propagation.TraceContext{}))}
 }
 
 // filesHash is what --watch compares: the contents of every spec file.
@@ -281,6 +293,21 @@ func serveSpecs(ctx context.Context, e *env, f *serveFlags, specs []specArg, tok
 	}
 	if len(tokens) > 0 {
 		opts = append(opts, serve.WithTokens(tokens...))
+	}
+	dl, err := openDecisionLog(e, &f.logs, f.shadows, serveSpecOptions(e), f.deadline, mp, logger)
+	if err != nil {
+		closeGraphs(graphs)
+		return err
+	}
+	if dl != nil {
+		opts = append(opts, serve.WithDecisionLog(dl.obs))
+		defer func() { // after the Server: the shadow runs in flight end, the log is flushed
+			ctx, cancel := context.WithTimeout(context.Background(), f.grace)
+			defer cancel()
+			if err := dl.close(ctx); err != nil {
+				logger.Error("featgraph serve: closing the decision log", "err", err.Error())
+			}
+		}()
 	}
 	srv, err := serve.New(graphs, opts...)
 	if err != nil {

@@ -1,0 +1,28 @@
+package executor
+
+import "github.com/featgraph/featgraph/graph"
+
+// Targets returns the targets the run was asked for, in graph order.
+func (r *Result) Targets() []graph.NodeID {
+	var out []graph.NodeID
+	for i := range r.run.ns {
+		if r.run.ns[i].isTarget {
+			out = append(out, graph.NodeID(i))
+		}
+	}
+	return out
+}
+
+// Bound returns the value bound to input node t for the run, whether the
+// run needed it or not (an input nothing needed ends skipped, with no
+// value from [Result.Value]). ok is false when t is not a bound input.
+func (r *Result) Bound(t graph.Target) (v any, ok bool) {
+	if r.run.g.Check(t) != nil {
+		return nil, false
+	}
+	ns := &r.run.ns[t.ID()]
+	if !ns.bound {
+		return nil, false
+	}
+	return ns.val, true
+}

@@ -1,0 +1,47 @@
+package executor_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/featgraph/featgraph/executor"
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
+)
+
+func TestResultTargetsAndBound(t *testing.T) {
+	b := graph.NewBuilder()
+	a := nodes.Input[int](b, "a")
+	unused := nodes.Input[string](b, "unused")
+	unbound := nodes.Input[string](b, "unbound")
+	double := nodes.Compute1(b, "double", a, func(x int) (int, error) { return 2 * x, nil })
+	triple := nodes.Compute1(b, "triple", a, func(x int) (int, error) { return 3 * x, nil })
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(a, 2), executor.Bind(unused, "u")}, triple, double)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	if got := res.Targets(); !slices.Equal(got, []graph.NodeID{double.ID(), triple.ID()}) {
+		t.Errorf("Targets() = %v", got)
+	}
+	if v, ok := res.Bound(unused); !ok || v != "u" || res.Node(unused).Outcome != executor.Skipped {
+		t.Errorf("Bound(unused) = %v, %v; outcome %v", v, ok, res.Node(unused).Outcome)
+	}
+	if v, ok := res.Bound(a); !ok || v != 2 {
+		t.Errorf("Bound(a) = %v, %v", v, ok)
+	}
+	if _, ok := res.Bound(unbound); ok {
+		t.Error("Bound(unbound) is ok")
+	}
+	if _, ok := res.Bound(double); ok {
+		t.Error("Bound(double) is ok")
+	}
+	if _, ok := res.Bound(graph.NodeID(99)); ok {
+		t.Error("Bound(99) is ok")
+	}
+}
