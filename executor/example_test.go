@@ -106,7 +106,7 @@ func ExampleWithRunTimeout() {
 	hung := nodes.Fetch0(b, "hung", func(context.Context) (int, error) { <-release; return 1, nil })
 	g, _ := b.Build()
 
-	ex, _ := executor.New(g, executor.WithRunTimeout(20*time.Millisecond))
+	ex, _ := executor.New(g, executor.WithRunTimeout(500*time.Millisecond))
 	res, err := ex.Run(context.Background(), nil, hung)
 	fmt.Println(res.Node(hung).Outcome, errors.Is(err, context.DeadlineExceeded))
 	fmt.Println(strings.Contains(err.Error(), "the run's deadline"))

@@ -52,16 +52,35 @@ func TestPrimaryWinsBeforeHedgeDelay(t *testing.T) {
 }
 
 func TestHedgesAreThrottledByBudget(t *testing.T) {
-	var f *fake
+	// Every call is slower than the delay, however slow the machine: the
+	// server answers a call only once it has asked for a hedge (sent or
+	// throttled) and every hedge sent so far has arrived. Without a budget
+	// each call would hedge.
+	var (
+		f      *fake
+		up     atomic.Pointer[fetchers.Upstream]
+		callNo atomic.Int64  // the calls started so far
+		asked  atomic.Uint64 // hedges sent or throttled before this call
+	)
 	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
-		if f.sleep(r, 10*time.Millisecond) {
-			writeJSON(w, http.StatusOK, okAccount)
+		for {
+			s := up.Load().Stats()
+			if s.HedgesSent+s.HedgesThrottled > asked.Load() && f.hits.Load() >= callNo.Load()+int64(s.HedgesSent) {
+				writeJSON(w, http.StatusOK, okAccount)
+				return
+			}
+			if !f.sleep(r, time.Millisecond) {
+				return
+			}
 		}
 	})
-	// Every call is slower than the delay: without a budget each would hedge.
 	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgePolicy{Delay: time.Millisecond, MaxExtra: 0.05, Burst: 1}))
+	up.Store(u)
 	const calls = 60
 	for range calls {
+		s := u.Stats()
+		asked.Store(s.HedgesSent + s.HedgesThrottled)
+		callNo.Add(1)
 		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
 			t.Fatal(err)
 		}
@@ -71,8 +90,9 @@ func TestHedgesAreThrottledByBudget(t *testing.T) {
 	if s.HedgesSent < 1 || s.HedgesSent > 1+3 {
 		t.Errorf("hedges sent = %d, want between 1 and 4 for %d calls", s.HedgesSent, calls)
 	}
-	if s.HedgesThrottled > calls || s.HedgesThrottled < calls/2 {
-		t.Errorf("%d of %d calls throttled: want most", s.HedgesThrottled, calls)
+	// Each call asked for a hedge: those not sent were throttled.
+	if s.HedgesThrottled > calls || s.HedgesThrottled < calls-s.HedgesSent {
+		t.Errorf("%d of %d calls throttled with %d hedges sent: want all the others", s.HedgesThrottled, calls, s.HedgesSent)
 	}
 	if got := f.hits.Load(); got != calls+int64(s.HedgesSent) {
 		t.Errorf("server hits = %d, want calls + hedges = %d", got, calls+int64(s.HedgesSent))

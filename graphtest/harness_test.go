@@ -331,7 +331,7 @@ func TestExecutorRunTimeoutBoundsHungStubs(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := graphtest.New(t, g, graphtest.StubHang(hung),
-		graphtest.ExecutorOptions(executor.WithRunTimeout(300*time.Millisecond))) // time to start hung on a loaded machine
+		graphtest.ExecutorOptions(executor.WithRunTimeout(500*time.Millisecond)))
 	run := h.Run(context.Background(), nil, hung)
 	run.ExpectTimedOut(hung)
 }
