@@ -61,6 +61,8 @@ them serve listens only on loopback, unless --insecure-no-auth.
 SIGTERM or Ctrl-C: stop accepting, finish the requests in flight within
 --grace, exit 0. SIGHUP (and --watch): reload every spec; a spec that no
 longer loads keeps the old graphs serving and is reported with file:line:col.
+With OTEL_EXPORTER_OTLP_ENDPOINT set (an OTLP/HTTP collector's base URL),
+spans and metrics also go there, flushed on exit.
 
 Flags:`
 
@@ -278,8 +280,23 @@ func serveSpecs(ctx context.Context, e *env, f *serveFlags, specs []specArg, tok
 		closeGraphs(graphs)
 		return err
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
-	defer func() { _ = mp.Shutdown(context.Background()) }() // nothing is left to flush on a pull exporter
+	otlp, err := newOTLPExport(ctx, e.getenv)
+	if err != nil {
+		closeGraphs(graphs)
+		return err
+	}
+	readers := []sdkmetric.Option{sdkmetric.WithReader(exporter)}
+	if otlp.metrics != nil {
+		readers = append(readers, sdkmetric.WithReader(otlp.metrics))
+	}
+	mp := sdkmetric.NewMeterProvider(readers...)
+	defer func() { // flushes the OTLP exporters, if any, within the grace period
+		ctx, cancel := context.WithTimeout(context.Background(), f.grace)
+		defer cancel()
+		if err := errors.Join(otlp.shutdown(ctx), mp.Shutdown(ctx)); err != nil {
+			logger.Warn("featgraph serve: flushing OTLP export", "err", err.Error())
+		}
+	}()
 	opts := []serve.Option{
 		serve.WithDefaultDeadline(f.deadline),
 		serve.WithMaxBodyBytes(f.maxBody),
@@ -293,6 +310,9 @@ func serveSpecs(ctx context.Context, e *env, f *serveFlags, specs []specArg, tok
 	}
 	if len(tokens) > 0 {
 		opts = append(opts, serve.WithTokens(tokens...))
+	}
+	if otlp.tracer != nil {
+		opts = append(opts, serve.WithTracerProvider(otlp.tracer))
 	}
 	dl, err := openDecisionLog(e, &f.logs, f.shadows, serveSpecOptions(e), f.deadline, mp, logger)
 	if err != nil {
