@@ -24,13 +24,11 @@ type BatchAnswer struct {
 // within the graph's deadline; X-Request-Deadline-Ms bounds the whole
 // batch.
 func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
-	sv, set, ctx, cancel, ok := s.admit(w, r)
+	sv, ctx, done, ok := s.admit(w, r)
 	if !ok {
 		return
 	}
-	defer s.inFlight.Add(-1)
-	defer set.release()
-	defer cancel()
+	defer done()
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return

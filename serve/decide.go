@@ -74,13 +74,11 @@ const DeadlineHeader = fetchers.DeadlineHeader
 const ExplainParam = "explain"
 
 func (s *Server) handleDecide(w http.ResponseWriter, r *http.Request) {
-	sv, set, ctx, cancel, ok := s.admit(w, r)
+	sv, ctx, done, ok := s.admit(w, r)
 	if !ok {
 		return
 	}
-	defer s.inFlight.Add(-1)
-	defer set.release()
-	defer cancel()
+	defer done()
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return
@@ -109,37 +107,41 @@ func (s *Server) handleDecide(w http.ResponseWriter, r *http.Request) {
 
 // admit checks that a decide may start: not draining, a run slot free
 // (else 429 at once), a known graph, a readable deadline. On success the
-// caller holds a slot, a reference on the graph set and a context to
-// cancel.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (sv *served, set *graphSet, ctx context.Context, cancel context.CancelFunc, ok bool) {
+// caller holds a slot, a reference on the graph set and the run's context,
+// and gives all three back with done.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (sv *served, ctx context.Context, done func(), ok bool) {
 	if s.draining.Load() {
 		w.Header().Set("Connection", "close")
 		writeError(w, http.StatusServiceUnavailable, "", "draining: this server is shutting down")
-		return nil, nil, nil, nil, false
+		return nil, nil, nil, false
 	}
 	if s.inFlight.Add(1) > int64(s.cfg.maxInFlight) {
 		s.inFlight.Add(-1)
 		s.metrics.shed.Add(r.Context(), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(int((s.cfg.retryAfter+time.Second-1)/time.Second)))
 		writeError(w, http.StatusTooManyRequests, "", "too many runs in flight: retry later")
-		return nil, nil, nil, nil, false
+		return nil, nil, nil, false
 	}
-	set = s.acquire()
+	set := s.acquire()
 	sv = set.byName[r.PathValue("name")]
 	if sv == nil {
 		set.release()
 		s.inFlight.Add(-1)
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no graph %q", r.PathValue("name")))
-		return nil, nil, nil, nil, false
+		return nil, nil, nil, false
 	}
 	ctx, cancel, err := callerDeadline(r)
 	if err != nil {
 		set.release()
 		s.inFlight.Add(-1)
 		writeError(w, http.StatusBadRequest, DeadlineHeader, err.Error())
-		return nil, nil, nil, nil, false
+		return nil, nil, nil, false
 	}
-	return sv, set, ctx, cancel, true
+	return sv, ctx, func() {
+		cancel()
+		set.release()
+		s.inFlight.Add(-1)
+	}, true
 }
 
 // callerDeadline applies the caller's X-Request-Deadline-Ms, if any, to
