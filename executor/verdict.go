@@ -1,0 +1,158 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/featgraph/featgraph/graph"
+)
+
+// The rules below decide how a node ends. Both engines — the concurrent one
+// (worker.go) and the sequential one (sequential.go) — call them, so that
+// the same returns end the same way whichever engine runs the graph; each
+// engine only decides when to call them and who records the outcome.
+
+// begin starts the run's clock and context, and marks the targets. It runs
+// before anything of the run starts, single-threaded.
+func (s *run) begin(parent context.Context, p *plan) {
+	s.start = time.Now()
+	if s.e.runTimeout > 0 {
+		s.ctx, s.cancel = context.WithDeadline(parent, s.start.Add(s.e.runTimeout))
+	} else {
+		s.ctx, s.cancel = context.WithCancel(parent)
+	}
+	if dl, ok := s.ctx.Deadline(); ok {
+		s.hasDL, s.runDL = true, dl.Sub(s.start)
+	}
+	s.refs.Store(1)
+	for _, id := range p.unique {
+		s.ns[id].isTarget = true
+	}
+	s.targetsLeft.Store(int32(len(p.unique)))
+	s.openConds.Store(p.conds)
+}
+
+// bodyVerdict is how running node n ends when its body returned v and err
+// at now; ctxEnded says that err came with the node's context ended. The
+// deadline decides first: a value or an error past it is a timeout. leave
+// is true when the run's context ended: the run's end then settles the
+// node, as every other, and nothing is to be recorded.
+func (s *run) bodyVerdict(n graph.NodeID, v any, err error, now time.Duration, ctxEnded bool) (val any, cause error, oc Outcome, source string, leave bool) {
+	ns := &s.ns[n]
+	switch {
+	case err != nil && isPanic(err):
+		return nil, err, Error, "", false
+	case ns.hasDL && now >= ns.deadline:
+		return nil, s.lateError(n, now), Timeout, "", false
+	case err != nil && ctxEnded:
+		if s.ctx.Err() != nil {
+			return nil, nil, Canceled, "", true
+		}
+		return nil, ErrNotNeeded, Canceled, "", false
+	case err != nil:
+		return nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, "", false
+	}
+	v, source = graph.Unsource(v)
+	if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
+		return nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, "", false
+	}
+	return v, nil, OK, source, false
+}
+
+// withFallback is the outcome of a node that failed with cause and whose
+// fallback returned fv and ferr.
+func withFallback(cause error, oc Outcome, fv any, ferr error) (any, error, Outcome) {
+	if ferr == nil {
+		return fv, cause, Fallback
+	}
+	return nil, fmt.Errorf("%w (and its fallback failed: %w)", cause, ferr), oc
+}
+
+// branchError is the cause of If or Switch n when its chooser returned
+// branch and err, or nil when it chose a branch it has.
+func (s *run) branchError(n graph.NodeID, branch int, err error) error {
+	switch {
+	case err != nil:
+		return &BranchError{Node: s.g.Name(n), Err: err}
+	case branch < 0 || branch >= len(s.g.Lazy(n)):
+		return &BranchError{Node: s.g.Name(n), Err: fmt.Errorf("branch %d out of range", branch)}
+	}
+	return nil
+}
+
+// conditionalVerdict is how running conditional p ends given its lazy
+// dependencies that have ended: an If or Switch as the branch it chose, an
+// And at its first false operand and an Or at its first true one (short:
+// the other operands are not needed any more), else when every operand
+// ended. decided is false while it cannot tell yet.
+func (s *run) conditionalVerdict(p graph.NodeID) (v any, cause error, oc Outcome, decided, short bool) {
+	lazy := s.g.Lazy(p)
+	if kind := s.e.info[p].kind; kind == graph.KindIf || kind == graph.KindSwitch {
+		c := s.ns[p].chosen.Load() - 1
+		if c < 0 {
+			return nil, nil, OK, false, false // still choosing; it looks once it has chosen
+		}
+		b := lazy[c]
+		bs := &s.ns[b]
+		switch {
+		case bs.st.Load() != done:
+			return nil, nil, OK, false, false
+		case bs.outcome.HasValue():
+			return bs.val, nil, OK, true, false
+		}
+		return nil, s.dependencyError(p, b), Error, true, false
+	}
+	decisive := s.e.info[p].kind == graph.KindOr
+	failed, pending := graph.NodeID(-1), false
+	for _, op := range lazy {
+		os := &s.ns[op]
+		switch {
+		case os.st.Load() != done:
+			pending = true
+		case !os.outcome.HasValue():
+			if failed < 0 {
+				failed = op
+			}
+		case asBool(os.val) == decisive:
+			return decisive, nil, OK, true, true
+		}
+	}
+	switch {
+	case pending:
+		return nil, nil, OK, false, false
+	case failed >= 0:
+		return nil, s.dependencyError(p, failed), Error, true, false
+	}
+	return !decisive, nil, OK, true, false
+}
+
+// droppable reports whether d, waiting or running, is needed by no target
+// and no node that has not ended, so that it may be canceled; st is its
+// status.
+func (s *run) droppable(d graph.NodeID) (st uint32, ok bool) {
+	ds := &s.ns[d]
+	st = ds.st.Load()
+	return st, (st == waiting || st == running) && !ds.isTarget && !s.stillNeeded(d)
+}
+
+// record writes the outcome of n at now and marks it done. The caller holds
+// n (busy, in the concurrent engine).
+func (s *run) record(n graph.NodeID, v any, cause error, oc Outcome, attempts int32, source string, now time.Duration) {
+	ns := &s.ns[n]
+	if oc.HasValue() {
+		ns.val = v
+	}
+	if oc == OK && source != "" {
+		s.live[n].source = source
+	}
+	ns.outcome, ns.cause, ns.endAt = oc, cause, max(now, ns.startAt)
+	if attempts > 0 {
+		ns.attempts = attempts
+	}
+	if s.e.info[n].kind.Conditional() {
+		s.openConds.Add(-1)
+	}
+	ns.st.Store(done)
+}
