@@ -187,7 +187,7 @@ func (fz *fuzzGraph) eval(i int, ex []expect, sequential bool) expect {
 				failed = true
 			}
 			out[j] = n.elem(x)
-			if sequential && (hang || failed) {
+			if (sequential || n.limit == 1) && (hang || failed) {
 				break // one element at a time: the first to hang or fail is the last to start
 			}
 		}
@@ -377,7 +377,8 @@ func (fz *fuzzGraph) checkDoomed(run *graphtest.Run, closure []bool) []string {
 // With the sequential engine in deadline mode, a node that never ends
 // holds up every node after it in the engine's order: those may end
 // canceled at the run's deadline, having never started, or skipped, when
-// what would have demanded them never started.
+// what would have demanded them never started, or timed out at the run's
+// deadline (a conditional waiting for an operand held up).
 func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect, sequential bool) []string {
 	if closure, unbound := fz.staticUnbound(); len(unbound) > 0 {
 		return fz.checkDoomed(run, closure)
@@ -398,7 +399,9 @@ func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect, sequential bool) []s
 			}
 			continue
 		case needMust:
-			heldUp := sequential && fz.deadlineMode && (nr.Outcome == executor.Canceled || nr.Outcome == executor.Skipped)
+			var te *executor.TimeoutError
+			heldUp := sequential && fz.deadlineMode && (nr.Outcome == executor.Canceled || nr.Outcome == executor.Skipped ||
+				nr.Outcome == executor.Timeout && errors.As(nr.Cause, &te) && te.RunDeadline)
 			if e.never {
 				want := executor.Canceled
 				if e.neverRunning {
