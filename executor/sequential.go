@@ -170,14 +170,14 @@ func (q *seqRun) step(n graph.NodeID) {
 	switch info.kind {
 	case graph.KindInput: // bound, or unbound with a fallback
 		if ns.bound {
-			q.commit(n, ns.val, nil, OK, 0, "")
+			q.commit(n, verdict{v: ns.val, oc: OK}, 0)
 			return
 		}
 		ns.st.Store(running)
-		q.settle(n, running, nil, &UnboundInputError{Input: s.g.Name(n)}, Error, 0, "")
+		q.settle(n, running, verdict{cause: &UnboundInputError{Input: s.g.Name(n)}, oc: Error}, 0)
 		return
 	case graph.KindValue:
-		q.commit(n, s.g.Node(n).Value, nil, OK, 0, "")
+		q.commit(n, verdict{v: s.g.Node(n).Value, oc: OK}, 0)
 		return
 	}
 	args, _ := s.fillArgs(n) // every dependency has a value: a failed one failed n already
@@ -186,14 +186,12 @@ func (q *seqRun) step(n graph.NodeID) {
 		q.startConditional(n, args)
 		return
 	}
-	ns.deadline, ns.hasDL = s.deadlineOf(n, q.now)
-	if ns.hasDL && q.now >= ns.deadline { // no time left: it does not start
-		if s.hasDL && q.now >= s.runDL {
-			q.awaitEnd() // the run's deadline: its end cancels n
-			return
-		}
+	if runOver, late := s.startDeadline(n, q.now); runOver {
+		q.awaitEnd() // the run's deadline: its end cancels n
+		return
+	} else if late != nil { // no time left: it does not start
 		ns.st.Store(running)
-		q.settle(n, running, nil, s.lateError(n, q.now), Timeout, 0, "")
+		q.settle(n, running, verdict{cause: late, oc: Timeout}, 0)
 		return
 	}
 	ns.st.Store(running)
@@ -227,7 +225,7 @@ func (q *seqRun) startConditional(n graph.NodeID, args []any) {
 		return
 	}
 	if err := s.branchError(n, r.branch, r.err); err != nil {
-		q.settle(n, running, nil, err, Error, 0, "")
+		q.settle(n, running, verdict{cause: err, oc: Error}, 0)
 		return
 	}
 	s.ns[n].chosen.Store(int32(r.branch) + 1)
@@ -260,7 +258,7 @@ func (q *seqRun) runBlocking(n graph.NodeID, args []any) {
 	if how == expired && s.ctx.Err() == nil {
 		q.tick()
 		s.endLive(n) // abandoned: its context is canceled, what it returns is discarded
-		q.settle(n, running, nil, s.lateError(n, q.now), Timeout, 0, "")
+		q.settle(n, running, verdict{cause: s.lateError(n, q.now), oc: Timeout}, 0)
 		return
 	}
 	ctxEnded := r.err != nil && ctx.Err() != nil
@@ -313,12 +311,12 @@ func (q *seqRun) finish(n graph.NodeID, r seqReply, how seqWait, ctxEnded bool) 
 		q.goexit(n, r.attempts)
 		return
 	}
-	v, cause, oc, source, leave := q.s.bodyVerdict(n, r.v, r.err, q.now, ctxEnded)
+	vd, leave := q.s.bodyVerdict(n, r.v, r.err, q.now, ctxEnded)
 	if leave {
 		q.awaitEnd()
 		return
 	}
-	q.settle(n, running, v, cause, oc, r.attempts, source)
+	q.settle(n, running, vd, r.attempts)
 }
 
 // call runs f, user code, on a goroutine of its own and waits until it
@@ -363,7 +361,7 @@ func (q *seqRun) call(expiry <-chan struct{}, deadline time.Duration, f func(*se
 
 // settle records how n ended if it is still in status from, turning a
 // failure into its fallback when it has one, and reports whether it did.
-func (q *seqRun) settle(n graph.NodeID, from uint32, v any, cause error, oc Outcome, attempts int32, source string) bool {
+func (q *seqRun) settle(n graph.NodeID, from uint32, vd verdict, attempts int32) bool {
 	s := q.s
 	if q.ended {
 		return false
@@ -374,8 +372,8 @@ func (q *seqRun) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		q.awaitEnd()
 		return false
 	}
-	if (oc == Error || oc == Timeout) && s.e.info[n].fallback {
-		r, how := q.call(nil, 0, func(r *seqReply) { r.v, r.err = s.callFallback(n, cause) })
+	if (vd.oc == Error || vd.oc == Timeout) && s.e.info[n].fallback {
+		r, how := q.call(nil, 0, func(r *seqReply) { r.v, r.err = s.callFallback(n, vd.cause) })
 		switch {
 		case how != replied:
 			q.abort()
@@ -384,7 +382,7 @@ func (q *seqRun) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 			q.goexit(n, attempts)
 			return false
 		}
-		v, cause, oc = withFallback(cause, oc, r.v, r.err)
+		vd = withFallback(vd, r.v, r.err)
 	}
 	ns := &s.ns[n]
 	if ns.st.Load() != from {
@@ -393,7 +391,7 @@ func (q *seqRun) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 	if from == waiting { // never started: no time of its own
 		ns.startAt = q.now
 	}
-	q.commit(n, v, cause, oc, attempts, source)
+	q.commit(n, vd, attempts)
 	return true
 }
 
@@ -409,12 +407,12 @@ func (q *seqRun) goexit(n graph.NodeID, attempts int32) {
 	default:
 		return
 	}
-	q.commit(n, nil, &NodeError{Node: q.s.g.Name(n), Err: ErrGoexit}, Error, attempts, "")
+	q.commit(n, verdict{cause: &NodeError{Node: q.s.g.Name(n), Err: ErrGoexit}, oc: Error}, attempts)
 }
 
 // commit records the outcome of n and queues it to be announced.
-func (q *seqRun) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts int32, source string) {
-	q.s.record(n, v, cause, oc, attempts, source, q.now)
+func (q *seqRun) commit(n graph.NodeID, vd verdict, attempts int32) {
+	q.s.record(n, vd, attempts, q.now)
 	q.settled = append(q.settled, n)
 }
 
@@ -422,9 +420,8 @@ func (q *seqRun) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts
 // is ready at zero), or fails at once when n has no value; a conditional
 // waiting on it looks again; the run ends with its last target.
 func (q *seqRun) notify(n graph.NodeID) {
-	s := q.s
-	ns := &s.ns[n]
-	if ns.isTarget && s.targetsLeft.Add(-1) == 0 {
+	s, ns := q.s, &q.s.ns[n]
+	if ns.isTarget && s.targetsLeft.Add(-1) == 0 { // the last target
 		q.endRun(max(q.now, ns.endAt))
 		return
 	}
@@ -433,10 +430,8 @@ func (q *seqRun) notify(n graph.NodeID) {
 		switch {
 		case q.ended || s.ns[u].st.Load() != waiting:
 		case !ns.outcome.HasValue():
-			if q.settle(u, waiting, nil, s.dependencyError(u, n), Error, 0, "") {
-				for _, d := range s.e.depsOf(u) {
-					q.dropUnneeded(d)
-				}
+			if q.settle(u, waiting, verdict{cause: s.dependencyError(u, n), oc: Error}, 0) {
+				q.dropUnneeded(s.e.depsOf(u)...)
 			}
 		case s.ns[u].dyn && !s.edges[ue.edge].CompareAndSwap(0, 1): // demand counted this edge
 		case s.ns[u].pending.Add(-1) == 0:
@@ -452,17 +447,14 @@ func (q *seqRun) notify(n graph.NodeID) {
 	}
 }
 
-// reconsider looks again at running conditional p after one of its lazy
-// dependencies may have ended.
+// reconsider ends running conditional p if what it waits for has ended
+// (its branch, or enough operands), and cancels the operands no longer
+// needed.
 func (q *seqRun) reconsider(p graph.NodeID) {
-	v, cause, oc, decided, short := q.s.conditionalVerdict(p)
-	if !decided {
-		return
-	}
-	q.tick()
-	if q.settle(p, running, v, cause, oc, 0, "") && short {
-		for _, op := range q.s.g.Lazy(p) {
-			q.dropUnneeded(op)
+	if vd, decided, short := q.s.conditionalVerdict(p); decided {
+		q.tick()
+		if q.settle(p, running, vd, 0) && short {
+			q.dropUnneeded(q.s.g.Lazy(p)...)
 		}
 	}
 }
@@ -514,15 +506,15 @@ func (q *seqRun) demand(root graph.NodeID) {
 		}
 	}
 	for i := 0; i+1 < len(failed); i += 2 {
-		q.settle(failed[i+1], waiting, nil, s.dependencyError(failed[i+1], failed[i]), Error, 0, "")
+		q.settle(failed[i+1], waiting, verdict{cause: s.dependencyError(failed[i+1], failed[i]), oc: Error}, 0)
 	}
 }
 
-// dropUnneeded cancels d, when it is waiting or running and nothing needs
-// it any more, and then what only it needed.
-func (q *seqRun) dropUnneeded(d graph.NodeID) {
+// dropUnneeded cancels each of roots that is waiting or running and that
+// nothing needs any more, and then what only they needed.
+func (q *seqRun) dropUnneeded(roots ...graph.NodeID) {
 	s := q.s
-	q.drops = append(q.drops[:0], d)
+	q.drops = append(q.drops[:0], roots...)
 	for len(q.drops) > 0 && !q.ended {
 		d := q.drops[len(q.drops)-1]
 		q.drops = q.drops[:len(q.drops)-1]
@@ -533,7 +525,7 @@ func (q *seqRun) dropUnneeded(d graph.NodeID) {
 		if st == waiting {
 			s.ns[d].startAt = q.now
 		}
-		q.commit(d, nil, ErrNotNeeded, Canceled, 0, "")
+		q.commit(d, verdict{cause: ErrNotNeeded, oc: Canceled}, 0)
 		q.drops = append(q.drops, s.e.depsOf(d)...)
 		q.drops = append(q.drops, s.g.Lazy(d)...)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/nodes"
+	"github.com/featgraph/featgraph/timeouts"
 )
 
 // promise is one promise of Run (see truth_test.go), as a graph to run once
@@ -122,7 +123,10 @@ func promises(t *testing.T) []promise {
 	ps = append(ps, promise{name: "fail fast, root first in time", timing: []string{"slow"},
 		build: func(b *graph.Builder) []graph.Target {
 			slow := nodes.Fetch0(b, "slow", func(ctx context.Context) (int, error) {
-				return 1, sleepCtx(ctx, 20*time.Millisecond)
+				if !timeouts.Sleep(ctx, 20*time.Millisecond) {
+					return 0, ctx.Err()
+				}
+				return 1, nil
 			}, nodes.Timeout(time.Hour))
 			first := nodes.Fetch0(b, "first", func(context.Context) (int, error) { return 0, errors.New("first") })
 			second := nodes.Fetch0(b, "second", func(context.Context) (int, error) {
@@ -220,18 +224,6 @@ func TestBothEnginesKeepThePromises(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -34,40 +34,62 @@ func (s *run) begin(parent context.Context, p *plan) {
 	s.openConds.Store(p.conds)
 }
 
+// verdict is how a node ends: its outcome, its value and where the value
+// came from (see NodeResult.Source), or the cause it has none.
+type verdict struct {
+	v      any
+	cause  error
+	oc     Outcome
+	source string
+}
+
+// startDeadline sets the deadline of node n, ready to start at now, and
+// says what keeps it from starting: late is its cause when its own deadline
+// has passed (it ends as timed out, and may fall back), runOver is true
+// when the run's has (the run's end cancels it).
+func (s *run) startDeadline(n graph.NodeID, now time.Duration) (runOver bool, late error) {
+	ns := &s.ns[n]
+	ns.deadline, ns.hasDL = s.deadlineOf(n, now)
+	switch {
+	case !ns.hasDL || now < ns.deadline:
+		return false, nil
+	case s.hasDL && now >= s.runDL:
+		return true, nil
+	}
+	return false, s.lateError(n, now)
+}
+
 // bodyVerdict is how running node n ends when its body returned v and err
 // at now; ctxEnded says that err came with the node's context ended. The
 // deadline decides first: a value or an error past it is a timeout. leave
 // is true when the run's context ended: the run's end then settles the
 // node, as every other, and nothing is to be recorded.
-func (s *run) bodyVerdict(n graph.NodeID, v any, err error, now time.Duration, ctxEnded bool) (val any, cause error, oc Outcome, source string, leave bool) {
+func (s *run) bodyVerdict(n graph.NodeID, v any, err error, now time.Duration, ctxEnded bool) (vd verdict, leave bool) {
 	ns := &s.ns[n]
 	switch {
 	case err != nil && isPanic(err):
-		return nil, err, Error, "", false
+		return verdict{cause: err, oc: Error}, false
 	case ns.hasDL && now >= ns.deadline:
-		return nil, s.lateError(n, now), Timeout, "", false
+		return verdict{cause: s.lateError(n, now), oc: Timeout}, false
 	case err != nil && ctxEnded:
-		if s.ctx.Err() != nil {
-			return nil, nil, Canceled, "", true
-		}
-		return nil, ErrNotNeeded, Canceled, "", false
+		return verdict{cause: ErrNotNeeded, oc: Canceled}, s.ctx.Err() != nil
 	case err != nil:
-		return nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, "", false
+		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: err}, oc: Error}, false
 	}
-	v, source = graph.Unsource(v)
+	v, source := graph.Unsource(v)
 	if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
-		return nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, "", false
+		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, oc: Error}, false
 	}
-	return v, nil, OK, source, false
+	return verdict{v: v, oc: OK, source: source}, false
 }
 
-// withFallback is the outcome of a node that failed with cause and whose
-// fallback returned fv and ferr.
-func withFallback(cause error, oc Outcome, fv any, ferr error) (any, error, Outcome) {
+// withFallback is how a node that failed as vd ends when its fallback
+// returned fv and ferr.
+func withFallback(vd verdict, fv any, ferr error) verdict {
 	if ferr == nil {
-		return fv, cause, Fallback
+		return verdict{v: fv, cause: vd.cause, oc: Fallback}
 	}
-	return nil, fmt.Errorf("%w (and its fallback failed: %w)", cause, ferr), oc
+	return verdict{cause: fmt.Errorf("%w (and its fallback failed: %w)", vd.cause, ferr), oc: vd.oc}
 }
 
 // branchError is the cause of If or Switch n when its chooser returned
@@ -87,22 +109,22 @@ func (s *run) branchError(n graph.NodeID, branch int, err error) error {
 // And at its first false operand and an Or at its first true one (short:
 // the other operands are not needed any more), else when every operand
 // ended. decided is false while it cannot tell yet.
-func (s *run) conditionalVerdict(p graph.NodeID) (v any, cause error, oc Outcome, decided, short bool) {
+func (s *run) conditionalVerdict(p graph.NodeID) (vd verdict, decided, short bool) {
 	lazy := s.g.Lazy(p)
 	if kind := s.e.info[p].kind; kind == graph.KindIf || kind == graph.KindSwitch {
 		c := s.ns[p].chosen.Load() - 1
 		if c < 0 {
-			return nil, nil, OK, false, false // still choosing; it looks once it has chosen
+			return vd, false, false // still choosing; it looks once it has chosen
 		}
 		b := lazy[c]
 		bs := &s.ns[b]
 		switch {
 		case bs.st.Load() != done:
-			return nil, nil, OK, false, false
+			return vd, false, false
 		case bs.outcome.HasValue():
-			return bs.val, nil, OK, true, false
+			return verdict{v: bs.val, oc: OK}, true, false
 		}
-		return nil, s.dependencyError(p, b), Error, true, false
+		return verdict{cause: s.dependencyError(p, b), oc: Error}, true, false
 	}
 	decisive := s.e.info[p].kind == graph.KindOr
 	failed, pending := graph.NodeID(-1), false
@@ -116,16 +138,16 @@ func (s *run) conditionalVerdict(p graph.NodeID) (v any, cause error, oc Outcome
 				failed = op
 			}
 		case asBool(os.val) == decisive:
-			return decisive, nil, OK, true, true
+			return verdict{v: decisive, oc: OK}, true, true
 		}
 	}
 	switch {
 	case pending:
-		return nil, nil, OK, false, false
+		return vd, false, false
 	case failed >= 0:
-		return nil, s.dependencyError(p, failed), Error, true, false
+		return verdict{cause: s.dependencyError(p, failed), oc: Error}, true, false
 	}
-	return !decisive, nil, OK, true, false
+	return verdict{v: !decisive, oc: OK}, true, false
 }
 
 // droppable reports whether d, waiting or running, is needed by no target
@@ -137,17 +159,17 @@ func (s *run) droppable(d graph.NodeID) (st uint32, ok bool) {
 	return st, (st == waiting || st == running) && !ds.isTarget && !s.stillNeeded(d)
 }
 
-// record writes the outcome of n at now and marks it done. The caller holds
-// n (busy, in the concurrent engine).
-func (s *run) record(n graph.NodeID, v any, cause error, oc Outcome, attempts int32, source string, now time.Duration) {
+// record writes how n ended at now and marks it done. The caller holds n
+// (busy, in the concurrent engine).
+func (s *run) record(n graph.NodeID, vd verdict, attempts int32, now time.Duration) {
 	ns := &s.ns[n]
-	if oc.HasValue() {
-		ns.val = v
+	if vd.oc.HasValue() {
+		ns.val = vd.v
 	}
-	if oc == OK && source != "" {
-		s.live[n].source = source
+	if vd.oc == OK && vd.source != "" {
+		s.live[n].source = vd.source
 	}
-	ns.outcome, ns.cause, ns.endAt = oc, cause, max(now, ns.startAt)
+	ns.outcome, ns.cause, ns.endAt = vd.oc, vd.cause, max(now, ns.startAt)
 	if attempts > 0 {
 		ns.attempts = attempts
 	}

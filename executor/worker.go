@@ -174,14 +174,13 @@ func (w *worker) step(n graph.NodeID) {
 		w.startConditional(n, args)
 		return
 	}
-	ns.deadline, ns.hasDL = s.deadlineOf(n, w.now)
-	if ns.hasDL && w.now >= ns.deadline { // no time left: it does not start
-		if s.hasDL && w.now >= s.runDL {
-			ns.st.Store(waiting) // the run's deadline: abort cancels it
-			return
-		}
+	switch runOver, late := s.startDeadline(n, w.now); { // no time left: it does not start
+	case runOver:
+		ns.st.Store(waiting) // the run's deadline: abort cancels it
+		return
+	case late != nil:
 		ns.st.Store(running)
-		w.settle(n, running, nil, s.lateError(n, w.now), Timeout, 0)
+		w.settle(n, running, nil, late, Timeout, 0)
 		return
 	}
 	if info.kind.Blocking() {
@@ -334,12 +333,12 @@ func (s *run) endLive(n graph.NodeID) {
 // finish records how the body of running node n ended, at w.now. The
 // deadline decides: a value or an error past it is a timeout.
 func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnded bool) {
-	v, cause, oc, source, leave := w.s.bodyVerdict(n, v, err, w.now, ctxEnded)
+	vd, leave := w.s.bodyVerdict(n, v, err, w.now, ctxEnded)
 	if leave {
 		return // the run's context ended: abort, on Run's goroutine, settles every node alike
 	}
-	w.source = source
-	w.settle(n, running, v, cause, oc, attempts)
+	w.source = vd.source
+	w.settle(n, running, vd.v, vd.cause, vd.oc, attempts)
 	w.source = ""
 }
 
@@ -363,7 +362,8 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		w.cur = n
 		fv, err := s.callFallback(n, cause)
 		w.cur = -1
-		v, cause, oc = withFallback(cause, oc, fv, err)
+		vd := withFallback(verdict{cause: cause, oc: oc}, fv, err)
+		v, cause, oc = vd.v, vd.cause, vd.oc
 	}
 	if !ns.st.CompareAndSwap(from, busy) {
 		return false
@@ -378,7 +378,7 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 // commit writes the outcome of n, which the caller holds busy, and marks
 // it done.
 func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts int32) {
-	w.s.record(n, v, cause, oc, attempts, w.source, w.now)
+	w.s.record(n, verdict{v: v, cause: cause, oc: oc, source: w.source}, attempts, w.now)
 	w.settled.push(n)
 }
 
@@ -427,12 +427,12 @@ func (w *worker) notify(n graph.NodeID) {
 // reconsider looks again at running conditional p after one of its lazy
 // dependencies may have ended.
 func (w *worker) reconsider(p graph.NodeID) {
-	v, cause, oc, decided, short := w.s.conditionalVerdict(p)
+	vd, decided, short := w.s.conditionalVerdict(p)
 	if !decided {
 		return
 	}
 	w.tick()
-	if w.settle(p, running, v, cause, oc, 0) && short {
+	if w.settle(p, running, vd.v, vd.cause, vd.oc, 0) && short {
 		for _, op := range w.s.g.Lazy(p) {
 			w.dropUnneeded(op)
 		}
