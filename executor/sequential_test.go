@@ -168,6 +168,77 @@ func promises(t *testing.T) []promise {
 				t.Errorf("err = %v, want a deadline error", err)
 			}
 		}})
+	ps = append(ps, promise{name: "a node's timeout holds against a body ignoring its context",
+		build: func(b *graph.Builder) []graph.Target {
+			hung := nodes.Fetch0(b, "hung", hungFetch(release, 99), nodes.Timeout(20*time.Millisecond))
+			guarded := nodes.Fetch0(b, "guarded", hungFetch(release, 99), nodes.Timeout(20*time.Millisecond), nodes.Fallback(7))
+			return []graph.Target{hung, nodes.Compute1(b, "after", guarded, func(v int) (int, error) { return v + 1, nil })}
+		},
+		check: func(t *testing.T, res *executor.Result, err error) {
+			wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "guarded": executor.Fallback, "after": executor.OK})
+			if v, _ := res.Value(res.Targets()[1]); v != 8 {
+				t.Errorf("after = %v, want 8", v)
+			}
+		}})
+	var started chan struct{}
+	ps = append(ps, promise{name: "the caller's cancellation cancels the run", timing: []string{"rude"}, // started, or not
+		build: func(b *graph.Builder) []graph.Target {
+			polite := nodes.Fetch0(b, "polite", func(ctx context.Context) (int, error) {
+				close(started)
+				<-ctx.Done()
+				return 0, ctx.Err()
+			})
+			return []graph.Target{polite, nodes.Fetch0(b, "rude", hungFetch(release, 1))}
+		},
+		ctx: func() (context.Context, context.CancelFunc) {
+			started = make(chan struct{})
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() { // once polite runs: no body starts after a cancel
+				select {
+				case <-started:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			return ctx, cancel
+		},
+		check: func(t *testing.T, res *executor.Result, err error) {
+			wantOutcomes(t, res, map[string]executor.Outcome{"polite": executor.Canceled, "rude": executor.Canceled})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+		}})
+	var tries atomic.Int32
+	ps = append(ps, promise{name: "retries", timing: []string{"hopeless"},
+		ctx: func() (context.Context, context.CancelFunc) {
+			tries.Store(0)
+			return context.WithCancel(context.Background())
+		},
+		build: func(b *graph.Builder) []graph.Target {
+			return []graph.Target{
+				nodes.Fetch0(b, "flaky", func(context.Context) (int, error) {
+					if tries.Add(1) < 3 {
+						return 0, errors.New("503")
+					}
+					return 42, nil
+				}, nodes.Retry(5, time.Millisecond)),
+				nodes.Fetch0(b, "hopeless", func(context.Context) (int, error) { return 0, errors.New("503") },
+					nodes.Retry(100, 40*time.Millisecond), nodes.Timeout(100*time.Millisecond)),
+				nodes.Fetch0(b, "permanent", func(context.Context) (int, error) { return 0, errors.New("400") },
+					nodes.Retry(5, time.Millisecond), nodes.RetryIf(func(err error) bool { return err.Error() != "400" })),
+			}
+		},
+		check: func(t *testing.T, res *executor.Result, err error) {
+			if f, _ := res.Lookup("flaky"); f.Outcome != executor.OK || f.Attempts != 3 {
+				t.Errorf("flaky %v after %d attempts, want ok after 3", f.Outcome, f.Attempts)
+			}
+			if h, _ := res.Lookup("hopeless"); h.Outcome != executor.Error || h.Attempts < 2 || h.Attempts > 3 {
+				t.Errorf("hopeless %v after %d attempts, want error after 2-3", h.Outcome, h.Attempts)
+			}
+			if p, _ := res.Lookup("permanent"); p.Attempts != 1 {
+				t.Errorf("permanent error retried: %d attempts", p.Attempts)
+			}
+		}})
 	ps = append(ps, promise{name: "a panicking tracer is survived",
 		opts: []executor.Option{executor.WithTracerProvider(panickyTracerProvider{})},
 		build: func(b *graph.Builder) []graph.Target {
