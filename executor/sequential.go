@@ -103,12 +103,12 @@ func (q *seqRun) loop() {
 	s := q.s
 	for !q.ended {
 		switch {
+		case s.ctx.Err() != nil:
+			q.abort()
 		case len(q.settled) > 0:
 			n := q.settled[0]
 			q.settled = q.settled[1:]
 			q.notify(n)
-		case s.ctx.Err() != nil:
-			q.abort()
 		case len(q.ready) > 0:
 			q.step(q.pop())
 		default: // nothing can start: the run's deadline or cancellation ends it
@@ -326,6 +326,9 @@ func (q *seqRun) finish(n graph.NodeID, r seqReply, how seqWait, ctxEnded bool) 
 // state is not reused until it returns, and its reply is dropped.
 func (q *seqRun) call(expiry <-chan struct{}, deadline time.Duration, f func(*seqReply)) (seqReply, seqWait) {
 	s := q.s
+	if s.ctx.Err() != nil {
+		return seqReply{}, runEnded // nothing starts once the run's context ended
+	}
 	reply := make(chan seqReply, 1)
 	s.refs.Add(1)
 	go func() {
