@@ -44,16 +44,21 @@ type verdict struct {
 }
 
 // startDeadline sets the deadline of node n, ready to start at now, and
-// says what keeps it from starting: late is its cause when its own deadline
-// has passed (it ends as timed out, and may fall back), runOver is true
-// when the run's has (the run's end cancels it).
+// says what keeps it from starting (see noTimeLeft).
 func (s *run) startDeadline(n graph.NodeID, now time.Duration) (runOver bool, late error) {
 	ns := &s.ns[n]
-	ns.deadline, ns.hasDL = s.deadlineOf(n, now)
-	switch {
-	case !ns.hasDL || now < ns.deadline:
-		return false, nil
-	case s.hasDL && now >= s.runDL:
+	if ns.deadline, ns.hasDL = s.deadlineOf(n, now); ns.hasDL && now >= ns.deadline {
+		return s.noTimeLeft(n, now)
+	}
+	return false, nil
+}
+
+// noTimeLeft says what becomes of node n, whose deadline passed before it
+// could start at now: runOver is true when the run's deadline has passed
+// (the run's end cancels it), else late is its cause (it ends as timed out,
+// and may fall back).
+func (s *run) noTimeLeft(n graph.NodeID, now time.Duration) (runOver bool, late error) {
+	if s.hasDL && now >= s.runDL {
 		return true, nil
 	}
 	return false, s.lateError(n, now)

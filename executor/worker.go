@@ -174,13 +174,14 @@ func (w *worker) step(n graph.NodeID) {
 		w.startConditional(n, args)
 		return
 	}
-	switch runOver, late := s.startDeadline(n, w.now); { // no time left: it does not start
-	case runOver:
+	ns.deadline, ns.hasDL = s.deadlineOf(n, w.now)
+	if ns.hasDL && w.now >= ns.deadline { // no time left: it does not start
+		if runOver, late := s.noTimeLeft(n, w.now); !runOver {
+			ns.st.Store(running)
+			w.settle(n, running, nil, late, Timeout, 0)
+			return
+		}
 		ns.st.Store(waiting) // the run's deadline: abort cancels it
-		return
-	case late != nil:
-		ns.st.Store(running)
-		w.settle(n, running, nil, late, Timeout, 0)
 		return
 	}
 	if info.kind.Blocking() {
