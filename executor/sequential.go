@@ -29,13 +29,18 @@ import (
 //     hold. A body still running at its deadline is abandoned, its context
 //     canceled, and the run goes on; such a body is the only one that may
 //     still run when the next starts, or after Run returns.
-//   - The operands of an And or Or are demanded together, then run one by
-//     one: the first that decides it cancels those not started yet.
+//   - A body that blocks holds up every node after it until it returns or
+//     its deadline passes, where the concurrent engine goes on with the
+//     others; with no deadline at all (no Timeout, no run deadline) it holds
+//     up the run for good. That includes the operands of an And or Or:
+//     they are demanded together, then run one by one in the engine's
+//     order, and the first that decides it cancels those not started yet.
 //   - A node whose dependency failed fails before its other dependencies
 //     start: those nothing else needs are canceled.
 //   - An Each node fetches its elements one at a time, in order, as with
 //     Limit(1): the first that fails ends the node, and the rest do not
-//     start.
+//     start. Fetches that package batch would send together are sent one
+//     by one.
 func WithSequential() Option {
 	return func(e *Executor) error {
 		e.sequential = true
