@@ -175,14 +175,14 @@ func (q *seqRun) step(n graph.NodeID) {
 	switch info.kind {
 	case graph.KindInput: // bound, or unbound with a fallback
 		if ns.bound {
-			q.commit(n, verdict{v: ns.val, oc: OK}, 0)
+			q.commit(n, verdict{v: ns.val, oc: OutcomeOK}, 0)
 			return
 		}
 		ns.st.Store(running)
-		q.settle(n, running, verdict{cause: &UnboundInputError{Input: s.g.Name(n)}, oc: Error}, 0)
+		q.settle(n, running, verdict{cause: &UnboundInputError{Input: s.g.Name(n)}, oc: OutcomeError}, 0)
 		return
 	case graph.KindValue:
-		q.commit(n, verdict{v: s.g.Node(n).Value, oc: OK}, 0)
+		q.commit(n, verdict{v: s.g.Node(n).Value, oc: OutcomeOK}, 0)
 		return
 	}
 	args, _ := s.fillArgs(n) // every dependency has a value: a failed one failed n already
@@ -196,7 +196,7 @@ func (q *seqRun) step(n graph.NodeID) {
 		return
 	} else if late != nil { // no time left: it does not start
 		ns.st.Store(running)
-		q.settle(n, running, verdict{cause: late, oc: Timeout}, 0)
+		q.settle(n, running, verdict{cause: late, oc: OutcomeTimeout}, 0)
 		return
 	}
 	ns.st.Store(running)
@@ -230,7 +230,7 @@ func (q *seqRun) startConditional(n graph.NodeID, args []any) {
 		return
 	}
 	if err := s.branchError(n, r.branch, r.err); err != nil {
-		q.settle(n, running, verdict{cause: err, oc: Error}, 0)
+		q.settle(n, running, verdict{cause: err, oc: OutcomeError}, 0)
 		return
 	}
 	s.ns[n].chosen.Store(int32(r.branch) + 1)
@@ -263,7 +263,7 @@ func (q *seqRun) runBlocking(n graph.NodeID, args []any) {
 	if how == expired && s.ctx.Err() == nil {
 		q.tick()
 		s.endLive(n) // abandoned: its context is canceled, what it returns is discarded
-		q.settle(n, running, verdict{cause: s.lateError(n, q.now), oc: Timeout}, 0)
+		q.settle(n, running, verdict{cause: s.lateError(n, q.now), oc: OutcomeTimeout}, 0)
 		return
 	}
 	ctxEnded := r.err != nil && ctx.Err() != nil
@@ -380,7 +380,7 @@ func (q *seqRun) settle(n graph.NodeID, from uint32, vd verdict, attempts int32)
 		q.awaitEnd()
 		return false
 	}
-	if (vd.oc == Error || vd.oc == Timeout) && s.e.info[n].fallback {
+	if (vd.oc == OutcomeError || vd.oc == OutcomeTimeout) && s.e.info[n].fallback {
 		r, how := q.call(nil, 0, func(r *seqReply) { r.v, r.err = s.callFallback(n, vd.cause) })
 		switch {
 		case how != replied:
@@ -415,7 +415,7 @@ func (q *seqRun) goexit(n graph.NodeID, attempts int32) {
 	default:
 		return
 	}
-	q.commit(n, verdict{cause: &NodeError{Node: q.s.g.Name(n), Err: ErrGoexit}, oc: Error}, attempts)
+	q.commit(n, verdict{cause: &NodeError{Node: q.s.g.Name(n), Err: ErrGoexit}, oc: OutcomeError}, attempts)
 }
 
 // commit records the outcome of n and queues it to be announced.
@@ -438,7 +438,7 @@ func (q *seqRun) notify(n graph.NodeID) {
 		switch {
 		case q.ended || s.ns[u].st.Load() != waiting:
 		case !ns.outcome.HasValue():
-			if q.settle(u, waiting, verdict{cause: s.dependencyError(u, n), oc: Error}, 0) {
+			if q.settle(u, waiting, verdict{cause: s.dependencyError(u, n), oc: OutcomeError}, 0) {
 				q.dropUnneeded(s.e.depsOf(u)...)
 			}
 		case s.ns[u].dyn && !s.edges[ue.edge].CompareAndSwap(0, 1): // demand counted this edge
@@ -514,7 +514,7 @@ func (q *seqRun) demand(root graph.NodeID) {
 		}
 	}
 	for i := 0; i+1 < len(failed); i += 2 {
-		q.settle(failed[i+1], waiting, verdict{cause: s.dependencyError(failed[i+1], failed[i]), oc: Error}, 0)
+		q.settle(failed[i+1], waiting, verdict{cause: s.dependencyError(failed[i+1], failed[i]), oc: OutcomeError}, 0)
 	}
 }
 
@@ -533,7 +533,7 @@ func (q *seqRun) dropUnneeded(roots ...graph.NodeID) {
 		if st == waiting {
 			s.ns[d].startAt = q.now
 		}
-		q.commit(d, verdict{cause: ErrNotNeeded, oc: Canceled}, 0)
+		q.commit(d, verdict{cause: ErrNotNeeded, oc: OutcomeCanceled}, 0)
 		q.drops = append(q.drops, s.e.depsOf(d)...)
 		q.drops = append(q.drops, s.g.Lazy(d)...)
 	}

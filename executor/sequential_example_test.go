@@ -40,7 +40,7 @@ func ExampleWithSequential() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(card, "c1")}, limit)
+	res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(card, "c1")}, limit)
 	if err != nil {
 		panic(err)
 	}

@@ -67,7 +67,7 @@ func promises(t *testing.T) []promise {
 			}
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
-			wantOutcomes(t, res, map[string]executor.Outcome{"guarded": executor.Fallback, "bare": executor.Timeout, "failing": executor.Timeout})
+			wantOutcomes(t, res, map[string]executor.Outcome{"guarded": executor.OutcomeFallback, "bare": executor.OutcomeTimeout, "failing": executor.OutcomeTimeout})
 			if g, _ := res.Lookup("guarded"); !errors.Is(g.Cause, context.DeadlineExceeded) {
 				t.Errorf("guarded cause = %v, want a timeout", g.Cause)
 			}
@@ -163,7 +163,7 @@ func promises(t *testing.T) []promise {
 			return []graph.Target{nodes.Compute1(b, "after", hung, func(v int) (int, error) { return v, nil })}
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
-			wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "after": executor.Canceled})
+			wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.OutcomeTimeout, "after": executor.OutcomeCanceled})
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want a deadline error", err)
 			}
@@ -175,7 +175,7 @@ func promises(t *testing.T) []promise {
 			return []graph.Target{hung, nodes.Compute1(b, "after", guarded, func(v int) (int, error) { return v + 1, nil })}
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
-			wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "guarded": executor.Fallback, "after": executor.OK})
+			wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.OutcomeTimeout, "guarded": executor.OutcomeFallback, "after": executor.OutcomeOK})
 			if v, _ := res.Value(res.Targets()[1]); v != 8 {
 				t.Errorf("after = %v, want 8", v)
 			}
@@ -203,7 +203,7 @@ func promises(t *testing.T) []promise {
 			return ctx, cancel
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
-			wantOutcomes(t, res, map[string]executor.Outcome{"polite": executor.Canceled, "rude": executor.Canceled})
+			wantOutcomes(t, res, map[string]executor.Outcome{"polite": executor.OutcomeCanceled, "rude": executor.OutcomeCanceled})
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("err = %v, want context.Canceled", err)
 			}
@@ -229,10 +229,10 @@ func promises(t *testing.T) []promise {
 			}
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
-			if f, _ := res.Lookup("flaky"); f.Outcome != executor.OK || f.Attempts != 3 {
+			if f, _ := res.Lookup("flaky"); f.Outcome != executor.OutcomeOK || f.Attempts != 3 {
 				t.Errorf("flaky %v after %d attempts, want ok after 3", f.Outcome, f.Attempts)
 			}
-			if h, _ := res.Lookup("hopeless"); h.Outcome != executor.Error || h.Attempts < 2 || h.Attempts > 3 {
+			if h, _ := res.Lookup("hopeless"); h.Outcome != executor.OutcomeError || h.Attempts < 2 || h.Attempts > 3 {
 				t.Errorf("hopeless %v after %d attempts, want error after 2-3", h.Outcome, h.Attempts)
 			}
 			if p, _ := res.Lookup("permanent"); p.Attempts != 1 {

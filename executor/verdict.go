@@ -73,26 +73,26 @@ func (s *run) bodyVerdict(n graph.NodeID, v any, err error, now time.Duration, c
 	ns := &s.ns[n]
 	switch {
 	case err != nil && isPanic(err):
-		return verdict{cause: err, oc: Error}, false
+		return verdict{cause: err, oc: OutcomeError}, false
 	case ns.hasDL && now >= ns.deadline:
-		return verdict{cause: s.lateError(n, now), oc: Timeout}, false
+		return verdict{cause: s.lateError(n, now), oc: OutcomeTimeout}, false
 	case err != nil && ctxEnded:
-		return verdict{cause: ErrNotNeeded, oc: Canceled}, s.ctx.Err() != nil
+		return verdict{cause: ErrNotNeeded, oc: OutcomeCanceled}, s.ctx.Err() != nil
 	case err != nil:
-		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: err}, oc: Error}, false
+		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: err}, oc: OutcomeError}, false
 	}
 	v, source := graph.Unsource(v)
 	if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
-		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, oc: Error}, false
+		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, oc: OutcomeError}, false
 	}
-	return verdict{v: v, oc: OK, source: source}, false
+	return verdict{v: v, oc: OutcomeOK, source: source}, false
 }
 
 // withFallback is how a node that failed as vd ends when its fallback
 // returned fv and ferr.
 func withFallback(vd verdict, fv any, ferr error) verdict {
 	if ferr == nil {
-		return verdict{v: fv, cause: vd.cause, oc: Fallback}
+		return verdict{v: fv, cause: vd.cause, oc: OutcomeFallback}
 	}
 	return verdict{cause: fmt.Errorf("%w (and its fallback failed: %w)", vd.cause, ferr), oc: vd.oc}
 }
@@ -127,9 +127,9 @@ func (s *run) conditionalVerdict(p graph.NodeID) (vd verdict, decided, short boo
 		case bs.st.Load() != done:
 			return vd, false, false
 		case bs.outcome.HasValue():
-			return verdict{v: bs.val, oc: OK}, true, false
+			return verdict{v: bs.val, oc: OutcomeOK}, true, false
 		}
-		return verdict{cause: s.dependencyError(p, b), oc: Error}, true, false
+		return verdict{cause: s.dependencyError(p, b), oc: OutcomeError}, true, false
 	}
 	decisive := s.e.info[p].kind == graph.KindOr
 	failed, pending := graph.NodeID(-1), false
@@ -143,16 +143,16 @@ func (s *run) conditionalVerdict(p graph.NodeID) (vd verdict, decided, short boo
 				failed = op
 			}
 		case asBool(os.val) == decisive:
-			return verdict{v: decisive, oc: OK}, true, true
+			return verdict{v: decisive, oc: OutcomeOK}, true, true
 		}
 	}
 	switch {
 	case pending:
 		return vd, false, false
 	case failed >= 0:
-		return verdict{cause: s.dependencyError(p, failed), oc: Error}, true, false
+		return verdict{cause: s.dependencyError(p, failed), oc: OutcomeError}, true, false
 	}
-	return verdict{v: !decisive, oc: OK}, true, false
+	return verdict{v: !decisive, oc: OutcomeOK}, true, false
 }
 
 // droppable reports whether d, waiting or running, is needed by no target
@@ -171,7 +171,7 @@ func (s *run) record(n graph.NodeID, vd verdict, attempts int32, now time.Durati
 	if vd.oc.HasValue() {
 		ns.val = vd.v
 	}
-	if vd.oc == OK && vd.source != "" {
+	if vd.oc == OutcomeOK && vd.source != "" {
 		s.live[n].source = vd.source
 	}
 	ns.outcome, ns.cause, ns.endAt = vd.oc, vd.cause, max(now, ns.startAt)

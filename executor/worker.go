@@ -107,7 +107,7 @@ func (w *worker) afterGoexit() {
 			if from == waiting {
 				ns.startAt = w.now
 			}
-			w.commit(n, nil, cause, Error, w.curAttempts)
+			w.commit(n, nil, cause, OutcomeError, w.curAttempts)
 			break
 		}
 	}
@@ -153,20 +153,20 @@ func (w *worker) step(n graph.NodeID) {
 	switch info.kind {
 	case graph.KindInput:
 		if ns.bound {
-			w.commit(n, ns.val, nil, OK, 0)
+			w.commit(n, ns.val, nil, OutcomeOK, 0)
 		} else {
 			ns.st.Store(running)
-			w.settle(n, running, nil, &UnboundInputError{Input: s.g.Name(n)}, Error, 0)
+			w.settle(n, running, nil, &UnboundInputError{Input: s.g.Name(n)}, OutcomeError, 0)
 		}
 		return
 	case graph.KindValue:
-		w.commit(n, s.g.Node(n).Value, nil, OK, 0)
+		w.commit(n, s.g.Node(n).Value, nil, OutcomeOK, 0)
 		return
 	}
 	args, failed := s.fillArgs(n)
 	if failed >= 0 { // not reached: a failed dependency fails its users at once
 		ns.st.Store(running)
-		w.settle(n, running, nil, s.dependencyError(n, failed), Error, 0)
+		w.settle(n, running, nil, s.dependencyError(n, failed), OutcomeError, 0)
 		return
 	}
 	if info.kind.Conditional() {
@@ -178,7 +178,7 @@ func (w *worker) step(n graph.NodeID) {
 	if ns.hasDL && w.now >= ns.deadline { // no time left: it does not start
 		if runOver, late := s.noTimeLeft(n, w.now); !runOver {
 			ns.st.Store(running)
-			w.settle(n, running, nil, late, Timeout, 0)
+			w.settle(n, running, nil, late, OutcomeTimeout, 0)
 			return
 		}
 		ns.st.Store(waiting) // the run's deadline: abort cancels it
@@ -208,7 +208,7 @@ func (w *worker) startConditional(n graph.NodeID, args []any) {
 		branch, err := s.callChoose(n, args)
 		w.cur = -1
 		if err := s.branchError(n, branch, err); err != nil {
-			w.settle(n, running, nil, err, Error, 0)
+			w.settle(n, running, nil, err, OutcomeError, 0)
 			return
 		}
 		s.ns[n].chosen.Store(int32(branch) + 1)
@@ -356,7 +356,7 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		// cancels what waits, with no fallback.
 		return false
 	}
-	if (oc == Error || oc == Timeout) && s.e.info[n].fallback {
+	if (oc == OutcomeError || oc == OutcomeTimeout) && s.e.info[n].fallback {
 		if ns.st.Load() != from || s.ended.Load() {
 			return false
 		}
@@ -404,7 +404,7 @@ func (w *worker) notify(n graph.NodeID) {
 			continue
 		}
 		if !hasValue {
-			if w.settle(u, waiting, nil, s.dependencyError(u, n), Error, 0) {
+			if w.settle(u, waiting, nil, s.dependencyError(u, n), OutcomeError, 0) {
 				w.dropDeps(u)
 			}
 			continue
@@ -453,7 +453,7 @@ func (w *worker) demand(root graph.NodeID) {
 	for len(failed) > 0 {
 		id, dep := failed[len(failed)-1], failed[len(failed)-2]
 		failed = failed[:len(failed)-2]
-		w.settle(id, waiting, nil, s.dependencyError(id, dep), Error, 0)
+		w.settle(id, waiting, nil, s.dependencyError(id, dep), OutcomeError, 0)
 	}
 }
 
@@ -539,7 +539,7 @@ func (w *worker) dropUnneeded(d graph.NodeID) {
 		if st == waiting {
 			ds.startAt = w.now
 		}
-		w.commit(d, nil, ErrNotNeeded, Canceled, 0)
+		w.commit(d, nil, ErrNotNeeded, OutcomeCanceled, 0)
 		if st == running && s.e.info[d].kind.Blocking() {
 			if c := s.live[d].cancel; c != nil {
 				c()
@@ -566,7 +566,7 @@ func (s *run) expire(n graph.NodeID) {
 		s.release()
 		return
 	}
-	w.settle(n, running, nil, s.lateError(n, w.now), Timeout, 0)
+	w.settle(n, running, nil, s.lateError(n, w.now), OutcomeTimeout, 0)
 	w.loop()
 }
 
