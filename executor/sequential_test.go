@@ -122,19 +122,13 @@ func promises(t *testing.T) []promise {
 		}})
 	ps = append(ps, promise{name: "fail fast, root first in time", timing: []string{"slow"},
 		build: func(b *graph.Builder) []graph.Target {
-			slow := nodes.Fetch0(b, "slow", func(ctx context.Context) (int, error) {
+			target, _ := buildFailFast(b, func(ctx context.Context) (int, error) {
 				if !timeouts.Sleep(ctx, 20*time.Millisecond) {
 					return 0, ctx.Err()
 				}
 				return 1, nil
-			}, nodes.Timeout(time.Hour))
-			first := nodes.Fetch0(b, "first", func(context.Context) (int, error) { return 0, errors.New("first") })
-			second := nodes.Fetch0(b, "second", func(context.Context) (int, error) {
-				time.Sleep(30 * time.Millisecond)
-				return 0, errors.New("second")
 			})
-			mid := nodes.Compute1(b, "mid", second, func(v int) (int, error) { return v, nil })
-			return []graph.Target{nodes.Compute3(b, "target", mid, slow, first, func(a, b, c int) (int, error) { return a + b + c, nil })}
+			return []graph.Target{target}
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
 			var de *executor.DependencyError

@@ -333,6 +333,21 @@ func TestAMissingInputStartsNothing(t *testing.T) {
 	wantOutcomes(t, res, map[string]executor.Outcome{"amount": executor.OutcomeError, "unrelated": executor.OutcomeCanceled, "sum": executor.OutcomeCanceled})
 }
 
+// buildFailFast declares target = f(mid(second), slow, first), where first
+// fails at once and second after 30ms, and slow has the body given: the
+// later failure is declared first, so that Root must follow time, not
+// order.
+func buildFailFast(b *graph.Builder, slowBody func(context.Context) (int, error)) (target, first nodes.Ref[int]) {
+	slow := nodes.Fetch0(b, "slow", slowBody, nodes.Timeout(time.Hour))
+	first = nodes.Fetch0(b, "first", func(context.Context) (int, error) { return 0, errors.New("first") })
+	second := nodes.Fetch0(b, "second", func(context.Context) (int, error) {
+		time.Sleep(30 * time.Millisecond)
+		return 0, errors.New("second")
+	})
+	mid := nodes.Compute1(b, "mid", second, func(v int) (int, error) { return v, nil })
+	return nodes.Compute3(b, "target", mid, slow, first, func(a, b, c int) (int, error) { return a + b + c, nil }), first
+}
+
 // A node whose dependency fails fails at once, without waiting for its
 // slow siblings, which are canceled; Root is the failure first in time.
 func TestFailFastAndRootFirstInTime(t *testing.T) {
@@ -340,7 +355,7 @@ func TestFailFastAndRootFirstInTime(t *testing.T) {
 	slowSawCancel := make(chan struct{}, 1)
 	var slowStarted atomic.Bool
 	b := graph.NewBuilder()
-	slow := nodes.Fetch0(b, "slow", func(ctx context.Context) (int, error) {
+	target, first := buildFailFast(b, func(ctx context.Context) (int, error) {
 		slowStarted.Store(true)
 		select {
 		case <-ctx.Done():
@@ -349,15 +364,7 @@ func TestFailFastAndRootFirstInTime(t *testing.T) {
 		case <-time.After(slowFor):
 			return 1, nil
 		}
-	}, nodes.Timeout(time.Hour))
-	first := nodes.Fetch0(b, "first", func(context.Context) (int, error) { return 0, errors.New("first") })
-	second := nodes.Fetch0(b, "second", func(context.Context) (int, error) {
-		time.Sleep(30 * time.Millisecond)
-		return 0, errors.New("second")
 	})
-	mid := nodes.Compute1(b, "mid", second, func(v int) (int, error) { return v, nil })
-	// declared with the later failure first: Root must follow time, not order
-	target := nodes.Compute3(b, "target", mid, slow, first, func(a, b, c int) (int, error) { return a + b + c, nil })
 	start := time.Now()
 	res, err := executor.Run(context.Background(), mustBuild(t, b), nil, target)
 	elapsed := time.Since(start)
