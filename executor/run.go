@@ -175,7 +175,12 @@ func (s *run) execute(parent context.Context, p *plan) {
 		s.abort()
 	case s.doomed(p):
 	default:
-		s.startRoots(p)
+		if p.order != nil {
+			s.refs.Add(1)
+			go s.runOrdered(p.order)
+		} else {
+			s.startRoots(p)
+		}
 		select {
 		case <-s.finished:
 		case <-s.ctx.Done():
@@ -298,6 +303,15 @@ func (s *run) startTree(list []graph.NodeID) {
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
 	w.tick()
 	w.ready.push(list[0])
+	w.loop()
+}
+
+// runOrdered runs a plan of inputs, values and compute nodes: one pass in
+// topological order, so that every node finds its dependencies done and
+// none needs a pending count or a ready stack.
+func (s *run) runOrdered(order []graph.NodeID) {
+	w := worker{s: s, mayBlock: true, next: -1, cur: -1, order: order, ordered: true}
+	w.tick()
 	w.loop()
 }
 

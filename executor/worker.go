@@ -32,6 +32,18 @@ type worker struct {
 	demands     []graph.NodeID
 	drops       []graph.NodeID
 	source      string // the source of the value finish is settling, for commit
+	// order holds the nodes an ordered worker (see runOrdered) has yet to
+	// step; ordered tells notify that users need no counting down.
+	order   []graph.NodeID
+	ordered bool
+	// began, when beganSet, is the start time of the node that settle takes
+	// from waiting: a compute node runs its body unclaimed (see compute).
+	began    time.Duration
+	beganSet bool
+	// batch holds the quick compute nodes run since the clock was last
+	// read (see clock).
+	batch  [clockBatch]graph.NodeID
+	nbatch int
 }
 
 // nodeStack is a stack of node IDs that needs no allocation for its first
@@ -65,7 +77,44 @@ func (k *nodeStack) pop() (graph.NodeID, bool) {
 	return k.fixed[k.n], true
 }
 
-func (w *worker) tick() { w.now = time.Since(w.s.start) }
+func (w *worker) tick() {
+	w.now = time.Since(w.s.start)
+	w.nbatch = 0
+}
+
+const (
+	// clockBatch is how many quick compute nodes share one clock reading.
+	clockBatch = 8
+	// quickNode is how long a compute node may take to count as quick.
+	quickNode = time.Microsecond
+)
+
+// clock reads the clock after compute node n's body, which ran with no
+// deadline (so its outcome does not depend on the time), unless n is
+// quick — it took under quickNode when last timed on its own — and fewer
+// than clockBatch quick nodes have run since the last reading: a quick
+// node then ends at the time it started, the last reading. A batch that
+// took longer than its quick nodes should have is timed node by node again.
+func (w *worker) clock(n graph.NodeID) {
+	q := &w.s.e.info[n].quick
+	if w.nbatch < clockBatch && q.Load() {
+		w.batch[w.nbatch] = n
+		w.nbatch++
+		return
+	}
+	prev, k := w.now, w.nbatch
+	w.tick()
+	took := w.now - prev
+	switch {
+	case k > 0 && took > time.Duration(k+1)*quickNode:
+		for _, id := range w.batch[:k] {
+			w.s.e.info[id].quick.Store(false)
+		}
+		q.Store(false)
+	case k == 0 && took < quickNode && !q.Load():
+		q.Store(true)
+	}
+}
 
 // loop runs the worker's nodes, then each blocking node it claimed, until
 // it has none; it holds one reference to the run, which exit drops.
@@ -97,7 +146,7 @@ func (w *worker) exit() {
 
 func (w *worker) afterGoexit() {
 	s, n := w.s, w.cur
-	w.cur = -1
+	w.cur, w.beganSet = -1, false
 	w.tick()
 	if s.e.info[n].kind.Blocking() {
 		s.endLive(n)
@@ -129,6 +178,23 @@ func (w *worker) drain() {
 			w.step(n)
 			continue
 		}
+		if len(w.order) > 0 {
+			n := w.order[0]
+			w.order = w.order[1:]
+			if w.s.ended.Load() {
+				w.order = nil // the run's end sweeps the rest
+				continue
+			}
+			if w.s.ns[n].st.Load() == waiting {
+				w.step(n)
+				if w.s.ns[n].st.Load() == waiting {
+					// Left for the run's end (its deadline passed): stop, so
+					// no later node reads a dependency the sweep is writing.
+					w.order = nil
+				}
+			}
+			continue
+		}
 		return
 	}
 }
@@ -143,6 +209,13 @@ func (w *worker) step(n graph.NodeID) {
 			s.handoff = append(s.handoff, n)
 		}
 		return
+	}
+	if info.kind == graph.KindCompute && info.timeout <= 0 && !s.hasDL {
+		w.compute(n)
+		return
+	}
+	if w.nbatch > 0 {
+		w.tick() // exact times for nodes that may have deadlines
 	}
 	if !ns.st.CompareAndSwap(waiting, busy) {
 		return // failed (a dependency did) or swept (the run ended)
@@ -195,7 +268,32 @@ func (w *worker) step(n graph.NodeID) {
 	v, err := s.callCompute(n, args)
 	w.cur = -1
 	w.tick()
-	w.finish(n, v, err, 0, false)
+	w.finish(n, running, v, err, 0, false)
+}
+
+// compute runs ready compute node n, which has no deadline, without
+// claiming it: it stays waiting while its body runs and is settled from
+// waiting, one compare-and-swap in all. Only this goroutine starts it (its
+// pending count reached zero here); if the run ends or n is dropped
+// meanwhile, the settle loses and the value is discarded, as a claimed
+// node's would be.
+func (w *worker) compute(n graph.NodeID) {
+	s := w.s
+	if s.ns[n].st.Load() != waiting || s.ended.Load() {
+		return
+	}
+	w.began, w.beganSet = w.now, true
+	args, failed := s.fillArgs(n)
+	if failed >= 0 { // not reached: a failed dependency fails its users at once
+		w.settle(n, waiting, nil, s.dependencyError(n, failed), Error, 0)
+	} else {
+		w.cur = n
+		v, err := s.callCompute(n, args)
+		w.cur = -1
+		w.clock(n)
+		w.finish(n, waiting, v, err, 0, false)
+	}
+	w.beganSet = false
 }
 
 // startConditional starts running If, Switch, And or Or n: it demands the
@@ -322,7 +420,7 @@ func (w *worker) runBlocking(n graph.NodeID) {
 	w.tick()
 	ctxEnded := err != nil && l.ctx.Err() != nil
 	s.endLive(n)
-	w.finish(n, v, err, attempts, ctxEnded)
+	w.finish(n, running, v, err, attempts, ctxEnded)
 }
 
 // endLive stops n's timeout watcher and cancels its own context.
@@ -336,31 +434,31 @@ func (s *run) endLive(n graph.NodeID) {
 	}
 }
 
-// finish records how the body of running node n ended, at w.now. The
-// deadline decides: a value or an error past it is a timeout.
-func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnded bool) {
+// finish records how the body of node n, in status from, ended, at w.now.
+// The deadline decides: a value or an error past it is a timeout.
+func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts int32, ctxEnded bool) {
 	s := w.s
 	ns := &s.ns[n]
 	switch {
 	case err != nil && isPanic(err):
-		w.settle(n, running, nil, err, Error, attempts)
+		w.settle(n, from, nil, err, Error, attempts)
 	case ns.hasDL && w.now >= ns.deadline:
-		w.settle(n, running, nil, s.lateError(n, w.now), Timeout, attempts)
+		w.settle(n, from, nil, s.lateError(n, w.now), Timeout, attempts)
 	case err != nil && ctxEnded:
 		if s.ctx.Err() != nil {
 			return // the run's context ended: abort, on Run's goroutine, settles every node alike
 		}
-		w.settle(n, running, nil, ErrNotNeeded, Canceled, attempts)
+		w.settle(n, from, nil, ErrNotNeeded, Canceled, attempts)
 	case err != nil:
-		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
+		w.settle(n, from, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
 	default:
 		v, w.source = graph.Unsource(v)
 		if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
 			w.source = ""
-			w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, attempts)
+			w.settle(n, from, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, attempts)
 			return
 		}
-		w.settle(n, running, v, nil, OK, attempts)
+		w.settle(n, from, v, nil, OK, attempts)
 		w.source = ""
 	}
 }
@@ -396,6 +494,9 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 	}
 	if from == waiting { // never started: no time of its own
 		ns.startAt = w.now
+		if w.beganSet {
+			ns.startAt = w.began
+		}
 	}
 	w.commit(n, v, cause, oc, attempts)
 	return true
@@ -437,6 +538,9 @@ func (w *worker) notify(n graph.NodeID) {
 		return
 	}
 	hasValue := ns.outcome.HasValue()
+	if hasValue && w.ordered {
+		return // the ordered pass comes to its users after it
+	}
 	for _, ue := range s.e.usersOf(n) {
 		u := ue.user
 		us := &s.ns[u]
