@@ -177,7 +177,7 @@ func (s *run) execute(parent context.Context, p *plan) {
 	default:
 		if p.order != nil {
 			s.refs.Add(1)
-			go s.runOrdered(p.order)
+			go s.runOrdered(p.order, int32(len(p.unique)))
 		} else {
 			s.startRoots(p)
 		}
@@ -309,8 +309,8 @@ func (s *run) startTree(list []graph.NodeID) {
 // runOrdered runs a plan of inputs, values and compute nodes: one pass in
 // topological order, so that every node finds its dependencies done and
 // none needs a pending count or a ready stack.
-func (s *run) runOrdered(order []graph.NodeID) {
-	w := worker{s: s, mayBlock: true, next: -1, cur: -1, order: order, ordered: true}
+func (s *run) runOrdered(order []graph.NodeID, targets int32) {
+	w := worker{s: s, mayBlock: true, next: -1, cur: -1, order: order, ordered: true, targets: targets}
 	w.tick()
 	w.loop()
 }

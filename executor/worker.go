@@ -36,6 +36,7 @@ type worker struct {
 	// step; ordered tells notify that users need no counting down.
 	order   []graph.NodeID
 	ordered bool
+	targets int32 // targets not yet done, counted here when ordered
 	// began, when beganSet, is the start time of the node that settle takes
 	// from waiting: a compute node runs its body unclaimed (see compute).
 	began    time.Duration
@@ -291,9 +292,57 @@ func (w *worker) compute(n graph.NodeID) {
 		v, err := s.callCompute(n, args)
 		w.cur = -1
 		w.clock(n)
-		w.finish(n, waiting, v, err, 0, false)
+		if !w.computed(n, v, err) {
+			w.finish(n, waiting, v, err, 0, false)
+		}
 	}
 	w.beganSet = false
+}
+
+// computed is finish for the common case of compute: a value of the right
+// type from a node with no deadline, settled from waiting. It reports false
+// for the other cases, which finish handles.
+func (w *worker) computed(n graph.NodeID, v any, err error) bool {
+	s := w.s
+	if err != nil {
+		return false
+	}
+	if _, ok := v.(graph.Sourced); ok {
+		return false
+	}
+	if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
+		return false
+	}
+	ns := &s.ns[n]
+	if !ns.st.CompareAndSwap(waiting, busy) {
+		return true // dropped, or swept by the run's end: the value is discarded
+	}
+	ns.startAt, ns.val, ns.outcome, ns.endAt = w.began, v, OK, max(w.now, w.began)
+	ns.st.Store(done)
+	if w.ordered {
+		// Its users come after it in the pass: only a target counts.
+		if ns.isTarget {
+			w.targetDone(n)
+		}
+		return true
+	}
+	w.settled.push(n)
+	return true
+}
+
+// targetDone counts target n done, and ends the run with the last one.
+func (w *worker) targetDone(n graph.NodeID) bool {
+	s := w.s
+	if w.ordered {
+		w.targets--
+		if w.targets > 0 {
+			return false
+		}
+	} else if s.targetsLeft.Add(-1) > 0 {
+		return false
+	}
+	s.endRun(max(w.now, s.ns[n].endAt))
+	return true
 }
 
 // startConditional starts running If, Switch, And or Or n: it demands the
@@ -530,8 +579,7 @@ func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts
 func (w *worker) notify(n graph.NodeID) {
 	s := w.s
 	ns := &s.ns[n]
-	if ns.isTarget && s.targetsLeft.Add(-1) == 0 {
-		s.endRun(max(w.now, ns.endAt))
+	if ns.isTarget && w.targetDone(n) {
 		return
 	}
 	if s.ended.Load() {
