@@ -44,20 +44,20 @@ type worker struct {
 	// batch holds the quick compute nodes run since the clock was last
 	// read (see clock).
 	batch  [clockBatch]graph.NodeID
-	nbatch int
+	nbatch int32
 }
 
 // nodeStack is a stack of node IDs that needs no allocation for its first
-// eight entries. It stays small: a worker lives on its goroutine's stack,
+// six entries. It stays small: a worker lives on its goroutine's stack,
 // which starts at 2 KB.
 type nodeStack struct {
-	fixed [8]graph.NodeID
-	n     int
+	fixed [6]graph.NodeID
+	n     int32
 	more  []graph.NodeID
 }
 
 func (k *nodeStack) push(id graph.NodeID) {
-	if k.n < len(k.fixed) {
+	if int(k.n) < len(k.fixed) {
 		k.fixed[k.n] = id
 		k.n++
 		return
@@ -418,7 +418,9 @@ func (s *run) runClaimed(n graph.NodeID) {
 // runClaimedWarm runs claimed blocking node n and what it makes ready on
 // this goroutine, then returns (to the goroutine pool, or to exit).
 func (s *run) runClaimedWarm(n graph.NodeID) {
+	// Its clock starts at n's start, read by the goroutine that claimed n.
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
+	w.now = s.ns[n].startAt
 	w.runBlocking(n)
 	w.loop()
 }
@@ -486,6 +488,29 @@ func (s *run) endLive(n graph.NodeID) {
 // finish records how the body of node n, in status from, ended, at w.now.
 // The deadline decides: a value or an error past it is a timeout.
 func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts int32, ctxEnded bool) {
+	ns := &w.s.ns[n]
+	if err != nil || (ns.hasDL && w.now >= ns.deadline) {
+		w.finishFailed(n, from, err, attempts, ctxEnded)
+		return
+	}
+	v, w.source = graph.Unsource(v)
+	if t := w.s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
+		if cause := typeError(w.s.g.Name(n), v, t); cause != nil {
+			w.source = ""
+			w.settle(n, from, nil, cause, Error, attempts)
+			return
+		}
+	}
+	w.settle(n, from, v, nil, OK, attempts)
+	w.source = ""
+}
+
+// finishFailed is finish for a body that failed or ended past its deadline;
+// its own function, kept out of the common path's stack frame (a node's
+// goroutine starts with 2 KB of stack: the common path must fit).
+//
+//go:noinline
+func (w *worker) finishFailed(n graph.NodeID, from uint32, err error, attempts int32, ctxEnded bool) {
 	s := w.s
 	ns := &s.ns[n]
 	switch {
@@ -493,23 +518,25 @@ func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts 
 		w.settle(n, from, nil, err, Error, attempts)
 	case ns.hasDL && w.now >= ns.deadline:
 		w.settle(n, from, nil, s.lateError(n, w.now), Timeout, attempts)
-	case err != nil && ctxEnded:
+	case ctxEnded:
 		if s.ctx.Err() != nil {
 			return // the run's context ended: abort, on Run's goroutine, settles every node alike
 		}
 		w.settle(n, from, nil, ErrNotNeeded, Canceled, attempts)
-	case err != nil:
-		w.settle(n, from, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
 	default:
-		v, w.source = graph.Unsource(v)
-		if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
-			w.source = ""
-			w.settle(n, from, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, attempts)
-			return
-		}
-		w.settle(n, from, v, nil, OK, attempts)
-		w.source = ""
+		w.settle(n, from, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
 	}
+}
+
+// typeError is the cause of a node whose body returned v, not assignable
+// to its type t, or nil when v is assignable.
+//
+//go:noinline
+func typeError(node string, v any, t reflect.Type) error {
+	if reflect.TypeOf(v).AssignableTo(t) {
+		return nil
+	}
+	return &NodeError{Node: node, Err: fmt.Errorf("returned a %T, want %v", v, t)}
 }
 
 // settle records how n ended if it is still in status from, turning a
