@@ -29,6 +29,7 @@ type worker struct {
 	curAttempts int32
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
+	launch      nodeStack // claimed blocking nodes to start on goroutines of their own
 	demands     []graph.NodeID
 	drops       []graph.NodeID
 	source      string // the source of the value finish is settling, for commit
@@ -171,6 +172,10 @@ func (w *worker) afterGoexit() {
 // next (when this goroutine may block) and the others get goroutines.
 func (w *worker) drain() {
 	for {
+		if n, ok := w.launch.pop(); ok {
+			w.spawn(n)
+			continue
+		}
 		if n, ok := w.settled.pop(); ok {
 			w.notify(n)
 			continue
@@ -401,6 +406,16 @@ func (w *worker) startBlocking(n graph.NodeID) {
 		w.next = n
 		return
 	}
+	w.launch.push(n)
+}
+
+// spawn starts claimed blocking node n on a goroutine of its own. drain
+// calls it, not startBlocking: a go statement allocates, and the
+// allocation deep in step would outgrow a node goroutine's first 2 KB.
+//
+//go:noinline
+func (w *worker) spawn(n graph.NodeID) {
+	s := w.s
 	s.refs.Add(1)
 	if s.e.grows[n].Load() {
 		s.e.goroutines.start(s, n) // a warm goroutine, its stack grown
