@@ -53,6 +53,7 @@ type live struct {
 	stop   func() bool        // stops the node's timeout watcher; nil when it has none
 	span   trace.Span         // the node's span when the run is traced, else nil
 	source string             // where an ok node's value came from (graph.Sourced), else ""
+	stale  int32              // quick nodes its claimer ran since its last clock reading
 }
 
 // run is the state of one run, pooled per Executor.

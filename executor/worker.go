@@ -220,8 +220,8 @@ func (w *worker) step(n graph.NodeID) {
 		w.compute(n)
 		return
 	}
-	if w.nbatch > 0 {
-		w.tick() // exact times for nodes that may have deadlines
+	if w.nbatch > 0 && (s.hasDL || info.timeout > 0) {
+		w.tick() // exact times for nodes with deadlines
 	}
 	if !ns.st.CompareAndSwap(waiting, busy) {
 		return // failed (a dependency did) or swept (the run ended)
@@ -400,6 +400,7 @@ func (w *worker) startBlocking(n graph.NodeID) {
 	if s.traced {
 		l.ctx, l.span = s.startNodeSpan(l.ctx, n, s.start.Add(ns.startAt))
 	}
+	l.stale = w.nbatch
 	s.live[n] = l
 	ns.st.Store(running)
 	if w.mayBlock && w.next < 0 {
@@ -433,9 +434,14 @@ func (s *run) runClaimed(n graph.NodeID) {
 // runClaimedWarm runs claimed blocking node n and what it makes ready on
 // this goroutine, then returns (to the goroutine pool, or to exit).
 func (s *run) runClaimedWarm(n graph.NodeID) {
-	// Its clock starts at n's start, read by the goroutine that claimed n.
+	// Its clock starts at n's start, read by the goroutine that claimed n,
+	// and as stale as that goroutine's.
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
 	w.now = s.ns[n].startAt
+	w.nbatch = s.live[n].stale
+	for i := range w.nbatch {
+		w.batch[i] = n
+	}
 	w.runBlocking(n)
 	w.loop()
 }
@@ -483,7 +489,11 @@ func (w *worker) runBlocking(n graph.NodeID) {
 			break
 		}
 	}
-	w.tick()
+	if ns.hasDL {
+		w.tick()
+	} else {
+		w.clock(n) // with no deadline, its outcome does not depend on the time
+	}
 	ctxEnded := err != nil && l.ctx.Err() != nil
 	s.endLive(n)
 	w.finish(n, running, v, err, attempts, ctxEnded)
