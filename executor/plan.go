@@ -117,10 +117,20 @@ func (e *Executor) makePlan(targets []graph.Target) *plan {
 		}
 	}
 	if pure {
-		p.order = make([]graph.NodeID, 0, len(p.needed))
-		for _, id := range e.g.Order() {
-			if seen[id] {
-				p.order = append(p.order, id)
+		p.order = p.needed // memory order, when it is a topological order
+		for _, id := range p.needed {
+			for _, d := range e.depsOf(id) {
+				if d >= id {
+					p.order = nil
+				}
+			}
+		}
+		if p.order == nil {
+			p.order = make([]graph.NodeID, 0, len(p.needed))
+			for _, id := range e.g.Order() {
+				if seen[id] {
+					p.order = append(p.order, id)
+				}
 			}
 		}
 	}
