@@ -177,8 +177,12 @@ func (s *run) execute(parent context.Context, p *plan) {
 	case s.doomed(p):
 	default:
 		if p.order != nil {
+			// With no deadline and a parent that cannot be canceled, nothing
+			// can end the run but its own pass: the pass is then the only
+			// goroutine that writes node states until it ends the run.
+			solo := !s.hasDL && parent.Done() == nil
 			s.refs.Add(1)
-			go s.runOrdered(p.order, int32(len(p.unique)))
+			go s.runOrdered(p.order, int32(len(p.unique)), solo)
 		} else {
 			s.startRoots(p)
 		}
@@ -310,8 +314,8 @@ func (s *run) startTree(list []graph.NodeID) {
 // runOrdered runs a plan of inputs, values and compute nodes: one pass in
 // topological order, so that every node finds its dependencies done and
 // none needs a pending count or a ready stack.
-func (s *run) runOrdered(order []graph.NodeID, targets int32) {
-	w := worker{s: s, mayBlock: true, next: -1, cur: -1, order: order, ordered: true, targets: targets}
+func (s *run) runOrdered(order []graph.NodeID, targets int32, solo bool) {
+	w := worker{s: s, mayBlock: true, next: -1, cur: -1, order: order, ordered: true, targets: targets, solo: solo}
 	w.tick()
 	w.loop()
 }
