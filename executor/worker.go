@@ -119,6 +119,20 @@ func (w *worker) clock(n graph.NodeID) {
 	}
 }
 
+// endBatch reads the clock after a batch of quick nodes, with nothing run
+// since, and times them node by node again if the batch took longer than
+// quick nodes should: a quick node turned slow is timed on its own from
+// its next run on.
+func (w *worker) endBatch() {
+	prev, k := w.now, w.nbatch
+	w.tick()
+	if k > 0 && w.now-prev > time.Duration(k)*quickNode {
+		for _, id := range w.batch[:k] {
+			w.s.e.info[id].quick.Store(false)
+		}
+	}
+}
+
 // loop runs the worker's nodes, then each blocking node it claimed, until
 // it has none; it holds one reference to the run, which exit drops.
 func (w *worker) loop() {
@@ -126,6 +140,9 @@ func (w *worker) loop() {
 	for {
 		w.drain()
 		n := w.next
+		if w.nbatch > 0 && (n < 0 || w.s.ns[n].hasDL) {
+			w.endBatch() // before the worker ends, or a body it times exactly
+		}
 		if n < 0 {
 			return
 		}
@@ -222,7 +239,7 @@ func (w *worker) step(n graph.NodeID) {
 		return
 	}
 	if w.nbatch > 0 && (s.hasDL || info.timeout > 0) {
-		w.tick() // exact times for nodes with deadlines
+		w.endBatch() // exact times for nodes with deadlines
 	}
 	if !ns.st.CompareAndSwap(waiting, busy) {
 		return // failed (a dependency did) or swept (the run ended)
@@ -355,7 +372,10 @@ func (w *worker) targetDone(n graph.NodeID) bool {
 	} else if s.targetsLeft.Add(-1) > 0 {
 		return false
 	}
-	s.endRun(max(w.now, s.ns[n].endAt))
+	if w.nbatch > 0 {
+		w.endBatch() // the run's end time is read, not batched
+	}
+	s.endRun(w.now, n)
 	return true
 }
 
