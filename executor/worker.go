@@ -37,7 +37,7 @@ type worker struct {
 	// step; ordered tells notify that users need no counting down.
 	order   []graph.NodeID
 	ordered bool
-	solo    bool // the only goroutine of the run that writes node states
+	solo    bool  // the only goroutine of the run that writes node states
 	targets int32 // targets not yet done, counted here when ordered
 	// began, when beganSet, is the start time of the node that settle takes
 	// from waiting: a compute node runs its body unclaimed (see compute).
