@@ -49,8 +49,8 @@ func TestPureComputeGraphOutcomes(t *testing.T) {
 					t.Errorf("run %d: err = %v, want the panic of p", run, err)
 				}
 				wantOutcomes(t, res, map[string]executor.Outcome{
-					"v": executor.OK, "a": executor.OK, "p": executor.Error, "e": executor.Fallback,
-					"x": executor.Error, "u": executor.Error, "w": executor.Fallback,
+					"v": executor.OutcomeOK, "a": executor.OutcomeOK, "p": executor.OutcomeError, "e": executor.OutcomeFallback,
+					"x": executor.OutcomeError, "u": executor.OutcomeError, "w": executor.OutcomeFallback,
 				})
 				if got, _ := executor.Get(res, a); got != 2 {
 					t.Errorf("run %d: a = %d, want 2", run, got)
