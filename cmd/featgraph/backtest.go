@@ -202,7 +202,11 @@ type nodeCount struct {
 const shownBadRecords = 10
 
 func writeBacktestText(w io.Writer, rep *backtestReport) error {
-	fmt.Fprintf(w, "backtest of %s: %d records replayed from %d files", rep.Candidate, rep.Replayed, rep.Files)
+	files := "files"
+	if rep.Files == 1 {
+		files = "file"
+	}
+	fmt.Fprintf(w, "backtest of %s: %d records replayed from %d %s", rep.Candidate, rep.Replayed, rep.Files, files)
 	if rep.Replayed > 0 {
 		fmt.Fprintf(w, " (%s to %s)", rep.First.Format(time.RFC3339), rep.Last.Format(time.RFC3339))
 	}
