@@ -282,7 +282,7 @@ type backtester struct {
 	g        *graph.Graph // the candidate's, with replaying bodies
 	ex       *executor.Executor
 	rec      *decisionlog.Recorder
-	live     []bool // by NodeID: an http node of an --upstream
+	live     []bool         // by NodeID: an http node of an --upstream
 	blocking []graph.NodeID // the nodes that call out, whose values come from records
 }
 
