@@ -105,7 +105,7 @@ type RowResult struct {
 // FellBack reports whether a node of the row's run fell back.
 func (rr RowResult) FellBack() bool {
 	for _, o := range rr.Outcomes {
-		if o == executor.Fallback {
+		if o == executor.OutcomeFallback {
 			return true
 		}
 	}
@@ -117,7 +117,7 @@ func (rr RowResult) FellBack() bool {
 // target failed. It is what Run does for every row; a caller with its own
 // pipeline (a Beam transform) calls it directly.
 func (r *Runner) RunRow(ctx context.Context, row Row) RowResult {
-	inputs := make([]executor.Input, 0, len(r.inputs))
+	inputs := make([]executor.Binding, 0, len(r.inputs))
 	var errs []error
 	for _, in := range r.inputs {
 		v, ok := row.Columns[in.name]
@@ -133,7 +133,7 @@ func (r *Runner) RunRow(ctx context.Context, row Row) RowResult {
 			}
 			v = cv
 		}
-		inputs = append(inputs, executor.BindName(in.name, v))
+		inputs = append(inputs, executor.BindNamed(in.name, v))
 	}
 	if len(errs) > 0 {
 		return RowResult{Dead: &DeadLetter{Row: row, Cause: errors.Join(errs...)}}

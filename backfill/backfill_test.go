@@ -57,7 +57,7 @@ func TestRunUnorderedWritesEveryRowOnce(t *testing.T) {
 	var ns []int64
 	for _, o := range c.out {
 		ns = append(ns, o.Row.N)
-		if o.Outcomes["score"] != executor.OK || o.Outcomes["decision"] != executor.OK {
+		if o.Outcomes["score"] != executor.OutcomeOK || o.Outcomes["decision"] != executor.OutcomeOK {
 			t.Fatalf("row %d outcomes %v", o.Row.N, o.Outcomes)
 		}
 		if f := o.Fields(); f["outcome.tier"] != "ok" || f["decision"] == nil || f["id"] == nil {
@@ -242,7 +242,7 @@ func TestRunDeadlinePerRow(t *testing.T) {
 		t.Fatalf("dead letter cause %v: want row 2, column decision, a deadline", c.dead[0].Cause)
 	}
 	score := st.Nodes[slices.IndexFunc(st.Nodes, func(n backfill.NodeStats) bool { return n.Name == "score" })]
-	if score.Count(executor.Timeout) != 1 || score.Count(executor.OK) != 2 {
+	if score.Count(executor.OutcomeTimeout) != 1 || score.Count(executor.OutcomeOK) != 2 {
 		t.Fatalf("score outcomes %v: want 2 ok, 1 timeout", score.Outcomes)
 	}
 }
@@ -266,13 +266,13 @@ func TestRunCountsOutcomes(t *testing.T) {
 	for _, n := range st.Nodes {
 		counts[n.Name] = n.Outcomes
 	}
-	if c := counts["tier"]; c[executor.OK] != 3 || c[executor.Fallback] != 2 {
+	if c := counts["tier"]; c[executor.OutcomeOK] != 3 || c[executor.OutcomeFallback] != 2 {
 		t.Errorf("tier outcomes %v: want 3 ok, 2 fallback", c)
 	}
-	if c := counts["score"]; c[executor.OK] != 4 || c[executor.Error] != 1 {
+	if c := counts["score"]; c[executor.OutcomeOK] != 4 || c[executor.OutcomeError] != 1 {
 		t.Errorf("score outcomes %v: want 4 ok, 1 error", c)
 	}
-	if c := counts["decision"]; c[executor.OK] != 4 || c[executor.Error] != 1 {
+	if c := counts["decision"]; c[executor.OutcomeOK] != 4 || c[executor.OutcomeError] != 1 {
 		t.Errorf("decision outcomes %v: want 4 ok, 1 error", c)
 	}
 	if st.Written != 4 || st.Failed != 1 || st.FellBack != 2 {

@@ -51,7 +51,7 @@ func TestJSONLWriter(t *testing.T) {
 	o := backfill.Output{
 		Row:      backfill.Row{N: 1, Columns: map[string]any{"id": "a", "decision": "old"}},
 		Values:   map[string]any{"decision": "approve"},
-		Outcomes: map[string]executor.Outcome{"score": executor.Fallback},
+		Outcomes: map[string]executor.Outcome{"score": executor.OutcomeFallback},
 	}
 	if err := w.Write(o); err != nil {
 		t.Fatal(err)

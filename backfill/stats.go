@@ -29,7 +29,7 @@ type Stats struct {
 }
 
 // NumOutcomes is the number of executor outcomes, Skipped to Canceled.
-const NumOutcomes = int(executor.Canceled) + 1
+const NumOutcomes = int(executor.OutcomeCanceled) + 1
 
 // NodeStats counts one node's outcomes.
 type NodeStats struct {

@@ -80,7 +80,7 @@ func TestEachOverAListMakesCeilNOverMaxCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		list := keys(tc.n)
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(ids, list)}, vals)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(ids, list)}, vals)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestFetchNodesReadyTogetherShareACall(t *testing.T) {
 	}
 	const runs = 20
 	for range runs {
-		var inputs []executor.Input
+		var inputs []executor.Binding
 		for i, in := range ins {
 			inputs = append(inputs, executor.Bind(in, fmt.Sprintf("k%d", i)))
 		}
@@ -218,7 +218,7 @@ func TestMissingKeyFailsThatNodeAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _ := executor.Run(context.Background(), g, []executor.Input{
+	res, _ := executor.Run(context.Background(), g, []executor.Binding{
 		executor.Bind(ins[0], "k0"), executor.Bind(ins[1], "k1"), executor.Bind(ins[2], "k2"),
 	}, ok, missing, fellBack)
 	if res == nil {
@@ -230,10 +230,10 @@ func TestMissingKeyFailsThatNodeAlone(t *testing.T) {
 	}
 	nr := res.Node(missing)
 	var mk *batch.MissingKeyError
-	if nr.Outcome != executor.Error || !errors.As(nr.Cause, &mk) || mk.Key != "k1" || !strings.Contains(nr.Cause.Error(), `"k1"`) {
+	if nr.Outcome != executor.OutcomeError || !errors.As(nr.Cause, &mk) || mk.Key != "k1" || !strings.Contains(nr.Cause.Error(), `"k1"`) {
 		t.Errorf("missing: %v %v, want an error naming k1", nr.Outcome, nr.Cause)
 	}
-	if v, _ := executor.Get(res, fellBack); v != "unknown" || res.Node(fellBack).Outcome != executor.Fallback {
+	if v, _ := executor.Get(res, fellBack); v != "unknown" || res.Node(fellBack).Outcome != executor.OutcomeFallback {
 		t.Errorf("fell_back: %q %v", v, res.Node(fellBack).Outcome)
 	}
 	if c := bt.Stats(); c.Missing != 2 {
@@ -263,13 +263,13 @@ func TestEachNodeGivesUpAtItsOwnDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _ := executor.Run(context.Background(), g, []executor.Input{executor.Bind(in0, "a"), executor.Bind(in1, "b")}, short, long)
+	res, _ := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(in0, "a"), executor.Bind(in1, "b")}, short, long)
 	if res == nil {
 		t.Fatal("no result")
 	}
 	defer res.Release()
 	for _, n := range []nodes.Ref[string]{short, long} {
-		if nr := res.Node(n); nr.Outcome != executor.Timeout {
+		if nr := res.Node(n); nr.Outcome != executor.OutcomeTimeout {
 			t.Errorf("%s: %v (%v), want timeout", n.Name(), nr.Outcome, nr.Cause)
 		}
 	}

@@ -79,7 +79,7 @@ func BenchmarkBatch(b *testing.B) {
 			}
 			b.ResetTimer()
 			for range b.N {
-				res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(in, list)}, out)
+				res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(in, list)}, out)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -124,7 +124,7 @@ func BenchmarkBatch(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						start := time.Now()
-						res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(in, fmt.Sprintf("k%d", r))}, out)
+						res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(in, fmt.Sprintf("k%d", r))}, out)
 						took := time.Since(start)
 						if err != nil {
 							b.Error(err)

@@ -36,7 +36,7 @@ func ExampleEach() {
 	for i := range list {
 		list[i] = fmt.Sprintf("m%d", i)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(ids, list)}, sizes)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(ids, list)}, sizes)
 	if err != nil {
 		panic(err)
 	}

@@ -23,11 +23,11 @@ func TestFreshHitSkipsTheUpstream(t *testing.T) {
 	ctx := context.Background()
 
 	first, nr := pg.run(t, ctx, "u1")
-	if nr.Outcome != executor.OK || log.last() != cache.StatusFetched || nr.Source != "fetched" {
+	if nr.Outcome != executor.OutcomeOK || log.last() != cache.StatusFetched || nr.Source != "fetched" {
 		t.Fatalf("first run: outcome %v, status %v, source %q; want ok, fetched", nr.Outcome, log.last(), nr.Source)
 	}
 	second, nr := pg.run(t, ctx, "u1")
-	if nr.Outcome != executor.OK || log.last() != cache.StatusFresh || nr.Source != "fresh" {
+	if nr.Outcome != executor.OutcomeOK || log.last() != cache.StatusFresh || nr.Source != "fresh" {
 		t.Fatalf("second run: outcome %v, status %v, source %q; want ok, fresh", nr.Outcome, log.last(), nr.Source)
 	}
 	if !reflect.DeepEqual(first, second) || first.ID != "u1" {
@@ -61,7 +61,7 @@ func TestStaleServedWhileOneRefreshRuns(t *testing.T) {
 			defer wg.Done()
 			// Each run gets the old value at once although the upstream is blocked.
 			v, nr := pg.run(t, ctx, "u1")
-			if nr.Outcome != executor.OK || !reflect.DeepEqual(v, old) || nr.Source != "stale" {
+			if nr.Outcome != executor.OutcomeOK || !reflect.DeepEqual(v, old) || nr.Source != "stale" {
 				t.Errorf("stale run: %v %+v (source %q), want ok %+v, stale", nr.Outcome, v, nr.Source, old)
 			}
 		}()
@@ -89,12 +89,12 @@ func TestRefreshHasItsOwnBudget(t *testing.T) {
 	pg.run(t, ctx, "u1")
 	time.Sleep(5 * time.Millisecond)
 	u.set(func(u *upstream) { u.gate = make(chan struct{}) }) // never answers
-	if _, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OK {
+	if _, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OutcomeOK {
 		t.Fatalf("stale run: %v", nr.Outcome)
 	}
 	// The hung refresh gives up at its budget, fails, and leaves the stale value.
 	eventually(t, "the refresh to time out", func() bool { return c.Stats().RefreshErrors == 1 })
-	if v, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OK || v.ID != "u1" {
+	if v, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OutcomeOK || v.ID != "u1" {
 		t.Fatalf("after a failed refresh: %v %+v", nr.Outcome, v)
 	}
 }
@@ -112,7 +112,7 @@ func TestConcurrentMissesShareOneFetch(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			v, nr := pg.run(t, context.Background(), "u1")
-			if nr.Outcome != executor.OK || v.ID != "u1" {
+			if nr.Outcome != executor.OutcomeOK || v.ID != "u1" {
 				t.Errorf("run: %v %+v", nr.Outcome, v)
 			}
 		}()
@@ -151,7 +151,7 @@ func TestSharedFetchKeepsEachNodesDeadline(t *testing.T) {
 
 	done := make(chan executor.NodeResult, 1)
 	go func() {
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(id, "u1")}, slowOK)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(id, "u1")}, slowOK)
 		if err != nil {
 			t.Error(err)
 			done <- executor.NodeResult{}
@@ -161,16 +161,16 @@ func TestSharedFetchKeepsEachNodesDeadline(t *testing.T) {
 		done <- res.Node(slowOK)
 	}()
 	<-entered // the long-deadline run owns the fetch
-	res, err := executor.Run(context.Background(), g2, []executor.Input{executor.Bind(id2, "u1")}, hurried)
+	res, err := executor.Run(context.Background(), g2, []executor.Binding{executor.Bind(id2, "u1")}, hurried)
 	if res == nil {
 		t.Fatal(err)
 	}
-	if nr := res.Node(hurried); nr.Outcome != executor.Timeout {
+	if nr := res.Node(hurried); nr.Outcome != executor.OutcomeTimeout {
 		t.Errorf("the hurried node: %v (%v), want timeout", nr.Outcome, nr.Cause)
 	}
 	res.Release()
 	close(gate)
-	if nr := <-done; nr.Outcome != executor.OK {
+	if nr := <-done; nr.Outcome != executor.OutcomeOK {
 		t.Fatalf("the patient node: %v (%v), want ok", nr.Outcome, nr.Cause)
 	}
 	if n := u.calls.Load(); n != 1 {
@@ -186,7 +186,7 @@ func TestErrorsAndFallbacksAreNeverCached(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		v, nr := pg.run(t, ctx, "u1")
-		if nr.Outcome != executor.Fallback || v.ID != "default" || !errors.Is(nr.Cause, boom) || nr.Source != "" {
+		if nr.Outcome != executor.OutcomeFallback || v.ID != "default" || !errors.Is(nr.Cause, boom) || nr.Source != "" {
 			t.Fatalf("run %d: %v %+v (%v), want the fallback", i, nr.Outcome, v, nr.Cause)
 		}
 	}
@@ -194,7 +194,7 @@ func TestErrorsAndFallbacksAreNeverCached(t *testing.T) {
 		t.Fatalf("3 failing runs made %d calls, want 3 (a failure is not cached)", n)
 	}
 	u.set(func(u *upstream) { u.fail = nil })
-	if v, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OK || v.ID != "u1" {
+	if v, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OutcomeOK || v.ID != "u1" {
 		t.Fatalf("after recovery: %v %+v, want the upstream's value", nr.Outcome, v)
 	}
 	if st := c.Stats(); st.Errors != 3 || st.Fetched != 1 {
@@ -210,7 +210,7 @@ func TestRefreshPanicIsCaught(t *testing.T) {
 	pg.run(t, ctx, "u1")
 	time.Sleep(5 * time.Millisecond)
 	u.set(func(u *upstream) { u.panics = true })
-	if _, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OK {
+	if _, nr := pg.run(t, ctx, "u1"); nr.Outcome != executor.OutcomeOK {
 		t.Fatalf("stale run: %v", nr.Outcome)
 	}
 	eventually(t, "the refresh to fail", func() bool { return c.Stats().RefreshErrors == 1 })
@@ -222,7 +222,7 @@ func TestPanicOnMissIsAnErrorNamingTheNode(t *testing.T) {
 	pg := newProfileGraph(t, u, cache.For(c, time.Hour))
 	_, nr := pg.run(t, context.Background(), "u1")
 	var pe *cache.PanicError
-	if nr.Outcome != executor.Error || !errors.As(nr.Cause, &pe) || pe.Node != "profile" {
+	if nr.Outcome != executor.OutcomeError || !errors.As(nr.Cause, &pe) || pe.Node != "profile" {
 		t.Fatalf("outcome %v cause %v, want an error naming the node", nr.Outcome, nr.Cause)
 	}
 }
@@ -238,7 +238,7 @@ func TestEachCachesElements(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, list := range [][]string{{"a", "b", "c"}, {"b", "c", "d"}} {
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(ids, list)}, profiles)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(ids, list)}, profiles)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestUnkeyableArgumentsRunUncached(t *testing.T) {
 	}
 	ch := make(chan int)
 	for range 2 {
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(in, ch)}, n)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(in, ch)}, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +330,7 @@ func TestUnkeyableArgumentsRunUncached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(in, ch)}, n)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(in, ch)}, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -402,7 +402,7 @@ func TestNodeNamesWithColonsDoNotShareKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(in, "x")}, a, ab)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(in, "x")}, a, ab)
 		if err != nil {
 			t.Fatal(err)
 		}

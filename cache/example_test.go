@@ -36,7 +36,7 @@ func ExampleFor() {
 		panic(err)
 	}
 	for range 3 {
-		res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(customer, "u1")}, tenure)
+		res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(customer, "u1")}, tenure)
 		if err != nil {
 			panic(err)
 		}

@@ -86,7 +86,7 @@ func (pg profileGraph) run(t *testing.T, ctx context.Context, id string) (Profil
 	t.Helper()
 	// A failed target makes Run return an error with the result: the
 	// tests read the node's outcome instead.
-	res, err := executor.Run(ctx, pg.g, []executor.Input{executor.Bind(pg.id, id)}, pg.profile)
+	res, err := executor.Run(ctx, pg.g, []executor.Binding{executor.Bind(pg.id, id)}, pg.profile)
 	if res == nil {
 		t.Fatalf("run: %v", err)
 	}

@@ -40,7 +40,7 @@ func BenchmarkCacheHit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			inputs := []executor.Input{executor.Bind(in, "u1")}
+			inputs := []executor.Binding{executor.Bind(in, "u1")}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {

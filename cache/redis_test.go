@@ -96,7 +96,7 @@ func TestRedisSharesValuesBetweenReplicas(t *testing.T) {
 	fetched, _ := pgA.run(t, ctx, "u1")
 	eventually(t, "the write to Redis", func() bool { return replicaA.Stats().RedisWrites == 1 })
 	shared, nr := pgB.run(t, ctx, "u1")
-	if nr.Outcome != executor.OK || !reflect.DeepEqual(shared, fetched) {
+	if nr.Outcome != executor.OutcomeOK || !reflect.DeepEqual(shared, fetched) {
 		t.Fatalf("replica B: %v %+v, want %+v", nr.Outcome, shared, fetched)
 	}
 	if n := u.calls.Load(); n != 1 {
@@ -159,7 +159,7 @@ func TestRedisKilledMidRunLeavesDecisionsCorrect(t *testing.T) {
 					killOnce.Do(srv.kill) // Redis dies while the others run
 				}
 				key := fmt.Sprintf("c%d", i) // each worker asks the same keys
-				res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(id, key)}, decision)
+				res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(id, key)}, decision)
 				if err != nil {
 					t.Errorf("run %d/%d: %v", w, i, err)
 					return
@@ -184,7 +184,7 @@ func TestRedisKilledMidRunLeavesDecisionsCorrect(t *testing.T) {
 	// Keep asking for new keys: the breaker opens and Redis is skipped.
 	g2, id2, d2 := decisionGraph(t, c, u)
 	for i := range 20 {
-		res, err := executor.Run(context.Background(), g2, []executor.Input{executor.Bind(id2, fmt.Sprintf("new-%d", i))}, d2)
+		res, err := executor.Run(context.Background(), g2, []executor.Binding{executor.Bind(id2, fmt.Sprintf("new-%d", i))}, d2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ func TestSlowRedisIsAMiss(t *testing.T) {
 			t.Fatalf("stats %+v: Redis never timed out", c.Stats())
 		}
 		start := time.Now()
-		res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(id, fmt.Sprintf("k%d", i))}, decision)
+		res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(id, fmt.Sprintf("k%d", i))}, decision)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestHostileRedisValuesAreMisses(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, nr := pg.run(t, ctx, id)
-		if nr.Outcome != executor.OK || v.ID != id {
+		if nr.Outcome != executor.OutcomeOK || v.ID != id {
 			t.Fatalf("garbage %q: %v %+v", garbage, nr.Outcome, v)
 		}
 	}
@@ -265,7 +265,7 @@ func TestStaleValueFromRedisIsRefreshed(t *testing.T) {
 	time.Sleep(10 * time.Millisecond) // past the TTL
 	u.version.Store(1)
 	v, nr := pgB.run(t, ctx, "u1")
-	if nr.Outcome != executor.OK || v.Tenure != 0 || log.last() != cache.StatusStale {
+	if nr.Outcome != executor.OutcomeOK || v.Tenure != 0 || log.last() != cache.StatusStale {
 		t.Fatalf("replica B: %v %+v %v, want the stale value from Redis", nr.Outcome, v, log.last())
 	}
 	eventually(t, "the refresh", func() bool { return replicaB.Stats().Refreshes == 1 && u.calls.Load() == 2 })

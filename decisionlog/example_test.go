@@ -41,7 +41,7 @@ func Example() {
 	}
 	logger, _ := decisionlog.NewLogger(rec, log, nil)
 
-	res, _ := executor.Run(context.Background(), g, []executor.Input{executor.Bind(card, "4111111111111111"), executor.Bind(amount, 120)}, decision)
+	res, _ := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(card, "4111111111111111"), executor.Bind(amount, 120)}, decision)
 	logger.Observe(context.Background(), "run-1", res) // never waits on the sink
 	res.Release()
 

@@ -57,7 +57,7 @@ func newCardGraph(t testing.TB, opts ...nodes.Option) *cardGraph {
 
 func (c *cardGraph) run(t testing.TB, card string, amount int) *executor.Result {
 	t.Helper()
-	res, err := executor.Run(context.Background(), c.g, []executor.Input{executor.Bind(c.card, card), executor.Bind(c.amount, amount)}, c.decision)
+	res, err := executor.Run(context.Background(), c.g, []executor.Binding{executor.Bind(c.card, card), executor.Bind(c.amount, amount)}, c.decision)
 	if err != nil {
 		t.Fatal(err)
 	}

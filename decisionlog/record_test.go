@@ -48,7 +48,7 @@ func TestRecordHoldsTheRun(t *testing.T) {
 		t.Errorf("inputs %d fetches %d targets %+v", len(rec.Inputs), len(rec.Fetches), rec.Targets)
 	}
 	risk, _ := rec.Lookup("risk")
-	if risk.Outcome != executor.Fallback || !strings.Contains(risk.Cause, "risk service down") {
+	if risk.Outcome != executor.OutcomeFallback || !strings.Contains(risk.Cause, "risk service down") {
 		t.Errorf("risk = %+v", risk)
 	}
 	if len(rec.Nodes) != c.g.Len() {
@@ -189,7 +189,7 @@ func TestRecorderRefusesBadMarks(t *testing.T) {
 func TestUnencodableValue(t *testing.T) {
 	c := newCardGraph(t)
 	r, _ := decisionlog.NewRecorder(c.g, "g")
-	res, err := executor.Run(context.Background(), c.g, []executor.Input{executor.Bind(c.card, "c"), executor.Bind(c.amount, 1)}, c.decision)
+	res, err := executor.Run(context.Background(), c.g, []executor.Binding{executor.Bind(c.card, "c"), executor.Bind(c.amount, 1)}, c.decision)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,8 +288,8 @@ targets: [big]
 		t.Errorf("modes %v %v %v", r.ModeOf("card_id"), r.ModeOf("email"), r.ModeOf("amount"))
 	}
 	big, _ := s.Graph().Lookup("big")
-	res, err := executor.Run(context.Background(), s.Graph(), []executor.Input{
-		executor.BindName("card_id", "4111111111111111"), executor.BindName("email", "a@b.c"), executor.BindName("amount", 120.0)}, big)
+	res, err := executor.Run(context.Background(), s.Graph(), []executor.Binding{
+		executor.BindNamed("card_id", "4111111111111111"), executor.BindNamed("email", "a@b.c"), executor.BindNamed("amount", 120.0)}, big)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,14 +50,14 @@ func (rec *Record) WriteReplay(w io.Writer) error {
 		}
 		n := replayOf(v)
 		if v.Value != nil {
-			n.Outcome = executor.OK // bound, if maybe not needed: replay binds it
+			n.Outcome = executor.OutcomeOK // bound, if maybe not needed: replay binds it
 		}
 		f.Inputs = append(f.Inputs, n)
 	}
 	for _, v := range rec.Fetches {
 		n := replayOf(v)
-		if v.Redacted() && v.Outcome == executor.OK {
-			n.Outcome, n.Cause = executor.Skipped, "not in the decision record: "+redaction(v)
+		if v.Redacted() && v.Outcome == executor.OutcomeOK {
+			n.Outcome, n.Cause = executor.OutcomeSkipped, "not in the decision record: "+redaction(v)
 		}
 		f.Nodes = append(f.Nodes, n)
 	}

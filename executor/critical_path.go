@@ -77,14 +77,14 @@ func criticalPath(n int,
 		if aEnd != bEnd {
 			return aEnd > bEnd
 		}
-		if (aOc == Canceled) != (bOc == Canceled) {
-			return bOc == Canceled
+		if (aOc == OutcomeCanceled) != (bOc == OutcomeCanceled) {
+			return bOc == OutcomeCanceled
 		}
 		return at && !bt
 	}
 	last := -1
 	for i := 0; i < n; i++ {
-		if _, _, _, _, oc := node(i); oc != Skipped && (last < 0 || later(i, last)) {
+		if _, _, _, _, oc := node(i); oc != OutcomeSkipped && (last < 0 || later(i, last)) {
 			last = i
 		}
 	}
@@ -96,7 +96,7 @@ func criticalPath(n int,
 		path = append(path, PathStep{Node: name, ID: graph.NodeID(cur), Start: start, End: end})
 		next := -1
 		deps(cur, func(d int) {
-			if _, _, _, _, oc := node(d); oc != Skipped && (next < 0 || later(d, next)) {
+			if _, _, _, _, oc := node(d); oc != OutcomeSkipped && (next < 0 || later(d, next)) {
 				next = d
 			}
 		})

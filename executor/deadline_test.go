@@ -33,7 +33,7 @@ func TestNodeTimeoutHoldsAgainstABodyIgnoringItsContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run error = %v, want a deadline error", err)
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "guarded": executor.Fallback, "after": executor.OK})
+	wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.OutcomeTimeout, "guarded": executor.OutcomeFallback, "after": executor.OutcomeOK})
 	if v, _ := executor.Get(res, after); v != 8 {
 		t.Errorf("after = %d, want 8 (fallback 7 + 1)", v)
 	}
@@ -75,7 +75,7 @@ func TestRunDeadlineHoldsAgainstHungNodes(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Run error = %v", err)
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.Timeout, "waiting": executor.Canceled, "quick": executor.OK})
+	wantOutcomes(t, res, map[string]executor.Outcome{"hung": executor.OutcomeTimeout, "waiting": executor.OutcomeCanceled, "quick": executor.OutcomeOK})
 	var te *executor.TimeoutError
 	if !errors.As(res.Node(hung).Cause, &te) || !te.RunDeadline {
 		t.Errorf("hung cause = %v, want a run-deadline TimeoutError", res.Node(hung).Cause)
@@ -126,7 +126,7 @@ func TestCallerCancellationCancelsTheRun(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Run error = %v, want context.Canceled", err)
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"polite": executor.Canceled, "rude": executor.Canceled})
+	wantOutcomes(t, res, map[string]executor.Outcome{"polite": executor.OutcomeCanceled, "rude": executor.OutcomeCanceled})
 	select {
 	case <-sawCancel:
 	case <-time.After(10 * time.Second):
@@ -157,7 +157,7 @@ func TestRetryStopsAtTheDeadline(t *testing.T) {
 	res, _ = executor.Run(context.Background(), g, nil, hopeless)
 	// 40ms, 80ms, 160ms... : the third wait would pass the 100ms timeout, so
 	// it is not even started.
-	if n := res.Node(hopeless); n.Outcome != executor.Error || n.Attempts < 2 || n.Attempts > 3 {
+	if n := res.Node(hopeless); n.Outcome != executor.OutcomeError || n.Attempts < 2 || n.Attempts > 3 {
 		t.Errorf("hopeless: %v after %d attempts; want error after 2-3", n.Outcome, n.Attempts)
 	}
 	res, _ = executor.Run(context.Background(), g, nil, permanent)
@@ -176,7 +176,7 @@ func TestABodyReturningItsContextErrorTimesOut(t *testing.T) {
 	for range 20 { // the body and the timeout watcher race; either way it is a timeout
 		res, err := executor.Run(context.Background(), g, nil, polite)
 		var te *executor.TimeoutError
-		if n := res.Node(polite); n.Outcome != executor.Timeout || !errors.As(n.Cause, &te) || te.RunDeadline {
+		if n := res.Node(polite); n.Outcome != executor.OutcomeTimeout || !errors.As(n.Cause, &te) || te.RunDeadline {
 			t.Fatalf("outcome %v, cause %v; want a node timeout", n.Outcome, n.Cause)
 		}
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -193,7 +193,7 @@ func TestNodesThatNeverStartedHaveNoDuration(t *testing.T) {
 	after := nodes.Compute1(b, "after", hung, func(v int) (int, error) { return v, nil })
 	ex, _ := executor.New(mustBuild(t, b), executor.WithRunTimeout(20*time.Millisecond))
 	res, _ := ex.Run(context.Background(), nil, after)
-	if n := res.Node(after); n.Outcome != executor.Canceled || n.Duration() != 0 || n.Start == 0 {
+	if n := res.Node(after); n.Outcome != executor.OutcomeCanceled || n.Duration() != 0 || n.Start == 0 {
 		t.Errorf("after: %v from %v to %v; want canceled with no duration, at the run's end", n.Outcome, n.Start, n.End)
 	}
 }
@@ -204,7 +204,7 @@ func TestATimedOutFetchCountsItsAttempt(t *testing.T) {
 	b := graph.NewBuilder()
 	hung := nodes.Fetch0(b, "hung", hungFetch(release, 1), nodes.Timeout(10*time.Millisecond))
 	res, _ := executor.Run(context.Background(), mustBuild(t, b), nil, hung)
-	if n := res.Node(hung); n.Outcome != executor.Timeout || n.Attempts != 1 {
+	if n := res.Node(hung); n.Outcome != executor.OutcomeTimeout || n.Attempts != 1 {
 		t.Errorf("hung: %v after %d attempts; want timeout after 1", n.Outcome, n.Attempts)
 	}
 }
@@ -235,8 +235,8 @@ func TestTheRunDeadlineEndsTheRunEvenWhenNodesHaveFallbacks(t *testing.T) {
 		ran := started[run]
 		mu.Unlock()
 		p := res.Node(polite).Outcome
-		if err == nil || res.Node(target).Outcome != executor.Canceled ||
-			p != executor.Timeout && (ran || p != executor.Canceled) {
+		if err == nil || res.Node(target).Outcome != executor.OutcomeCanceled ||
+			p != executor.OutcomeTimeout && (ran || p != executor.OutcomeCanceled) {
 			t.Fatalf("run %d (polite started: %v): polite %v, target %v, err %v; want timeout, canceled and an error",
 				run, ran, p, res.Node(target).Outcome, err)
 		}

@@ -8,7 +8,7 @@
 // attempt count, and typed values are read back with [Get]:
 //
 //	ex, err := executor.New(g, executor.WithRunTimeout(700*time.Millisecond))
-//	res, err := ex.Run(ctx, []executor.Input{executor.Bind(cardID, "c1")}, decision)
+//	res, err := ex.Run(ctx, []executor.Binding{executor.Bind(cardID, "c1")}, decision)
 //	defer res.Release() // nil-safe
 //	d, err := executor.Get(res, decision)
 //

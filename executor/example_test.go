@@ -52,7 +52,7 @@ func Example() {
 		panic(err)
 	}
 	res, err := ex.Run(context.Background(),
-		[]executor.Input{executor.Bind(card, "c1"), executor.Bind(amount, 120)},
+		[]executor.Binding{executor.Bind(card, "c1"), executor.Bind(amount, 120)},
 		decision)
 	if err != nil {
 		panic(err)

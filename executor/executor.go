@@ -151,7 +151,7 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 // (see [Result.Err]), and the cancellation when the caller canceled the run.
 // It is also non-nil, with a nil Result, when the inputs or targets do not
 // fit the graph.
-func (e *Executor) Run(ctx context.Context, inputs []Input, targets ...graph.Target) (*Result, error) {
+func (e *Executor) Run(ctx context.Context, inputs []Binding, targets ...graph.Target) (*Result, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("executor: Run needs at least one target")
 	}
@@ -192,7 +192,7 @@ func runError(res *Result, targets []graph.NodeID) error {
 		if firstCause == nil {
 			firstCause = ns.cause
 		}
-		if ns.outcome == Canceled && canceled == nil {
+		if ns.outcome == OutcomeCanceled && canceled == nil {
 			canceled = ns.cause // a canceled run has no root failure: say so once
 		}
 	}
@@ -207,7 +207,7 @@ func runError(res *Result, targets []graph.NodeID) error {
 
 // Run is a shortcut for New(g) then Run, for one-off runs; a service running
 // the same graph repeatedly should keep an Executor.
-func Run(ctx context.Context, g *graph.Graph, inputs []Input, targets ...graph.Target) (*Result, error) {
+func Run(ctx context.Context, g *graph.Graph, inputs []Binding, targets ...graph.Target) (*Result, error) {
 	e, err := New(g)
 	if err != nil {
 		return nil, err

@@ -25,14 +25,14 @@ func TestOnlyAncestorsOfTargetsRun(t *testing.T) {
 	nodes.Fetch1(b, "other", in, func(_ context.Context, x int) (int, error) { c.hit("other"); return x, nil })
 	g := mustBuild(t, b)
 
-	res := mustRun(t, g, []executor.Input{executor.Bind(in, 20)}, bb)
+	res := mustRun(t, g, []executor.Binding{executor.Bind(in, 20)}, bb)
 	if v, err := executor.Get(res, bb); v != 42 || err != nil {
 		t.Errorf("b = %v, %v; want 42", v, err)
 	}
 	if c.get("a") != 1 || c.get("b") != 1 || c.get("other") != 0 {
 		t.Errorf("calls a=%d b=%d other=%d", c.get("a"), c.get("b"), c.get("other"))
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"in": executor.OK, "a": executor.OK, "b": executor.OK, "other": executor.Skipped})
+	wantOutcomes(t, res, map[string]executor.Outcome{"in": executor.OutcomeOK, "a": executor.OutcomeOK, "b": executor.OutcomeOK, "other": executor.OutcomeSkipped})
 }
 
 func TestConditionalsRunOnlyTheChosenBranch(t *testing.T) {
@@ -60,7 +60,7 @@ func TestConditionalsRunOnlyTheChosenBranch(t *testing.T) {
 			for n := range c.calls {
 				before[n] = c.get(n)
 			}
-			res := mustRun(t, g, []executor.Input{executor.Bind(amount, tt.amount)}, pick)
+			res := mustRun(t, g, []executor.Binding{executor.Bind(amount, tt.amount)}, pick)
 			if v, err := executor.Get(res, pick); v != tt.want || err != nil {
 				t.Errorf("pick = %q, %v; want %q", v, err, tt.want)
 			}
@@ -69,7 +69,7 @@ func TestConditionalsRunOnlyTheChosenBranch(t *testing.T) {
 				if ran != slices.Contains(tt.ran, n) {
 					t.Errorf("%s ran = %v", n, ran)
 				}
-				if want := map[bool]executor.Outcome{true: executor.OK, false: executor.Skipped}[ran]; outcomes(res)[n] != want {
+				if want := map[bool]executor.Outcome{true: executor.OutcomeOK, false: executor.OutcomeSkipped}[ran]; outcomes(res)[n] != want {
 					t.Errorf("%s outcome = %v, want %v", n, outcomes(res)[n], want)
 				}
 			}
@@ -91,17 +91,17 @@ func TestSwitch(t *testing.T) {
 	g := mustBuild(t, b)
 
 	for country_, want := range map[string]float64{"BR": 0.2, "US": 0.1, "FR": 0.5} {
-		res := mustRun(t, g, []executor.Input{executor.BindName("country", country_)}, rate)
+		res := mustRun(t, g, []executor.Binding{executor.BindNamed("country", country_)}, rate)
 		if v, err := executor.Get(res, rate); v != want || err != nil {
 			t.Errorf("rate(%s) = %v, %v; want %v", country_, v, err, want)
 		}
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.BindName("country", "FR")}, strict)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.BindNamed("country", "FR")}, strict)
 	var be *executor.BranchError
 	if !errors.As(err, &be) || be.Node != "strict" || !strings.Contains(err.Error(), "no case for key FR") {
 		t.Errorf("strict(FR) error = %v", err)
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"strict": executor.Error, "br": executor.Skipped})
+	wantOutcomes(t, res, map[string]executor.Outcome{"strict": executor.OutcomeError, "br": executor.OutcomeSkipped})
 }
 
 func TestAndOrShortCircuit(t *testing.T) {
@@ -138,7 +138,7 @@ func TestAndOrShortCircuit(t *testing.T) {
 				t.Errorf("%s = %v, %v; want %v", tt.target.Name(), v, err, tt.want)
 			}
 			if oc := outcomes(res)["slow"]; tt.target == and || tt.target == or {
-				if oc != executor.Canceled {
+				if oc != executor.OutcomeCanceled {
 					t.Errorf("slow outcome = %v, want canceled", oc)
 				}
 				if n, _ := res.Lookup("slow"); !errors.Is(n.Cause, executor.ErrNotNeeded) {
@@ -200,7 +200,7 @@ func TestEachKeepsOrderAndBoundsParallelism(t *testing.T) {
 	g := mustBuild(t, b)
 
 	in := []int{1, 2, 3, 4, 5, 6, 7, 8, 9}
-	res := mustRun(t, g, []executor.Input{executor.Bind(ids, in)}, squares)
+	res := mustRun(t, g, []executor.Binding{executor.Bind(ids, in)}, squares)
 	got, err := executor.Get(res, squares)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestIndependentBranchesFinishWhenOneFails(t *testing.T) {
 		t.Fatalf("Run error %v does not wrap the root cause", err)
 	}
 	wantOutcomes(t, res, map[string]executor.Outcome{
-		"account": executor.Error, "limit": executor.Error, "decision": executor.Error, "geo": executor.OK,
+		"account": executor.OutcomeError, "limit": executor.OutcomeError, "decision": executor.OutcomeError, "geo": executor.OutcomeOK,
 	})
 	var de *executor.DependencyError
 	if !errors.As(res.Node(decision).Cause, &de) || de.Dependency != "limit" || de.Root != "account" {
@@ -281,7 +281,7 @@ func TestStressOneExecutorManyGoroutines(t *testing.T) {
 		wg.Go(func() {
 			for i := range 200 {
 				v := w*1000 + i
-				res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(x, v)}, sum)
+				res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(x, v)}, sum)
 				if err != nil {
 					errs <- err
 					return

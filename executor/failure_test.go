@@ -28,7 +28,7 @@ func TestPanicBecomesAnErrorOutcome(t *testing.T) {
 	for _, name := range []string{"bad", "bad_compute"} {
 		n, _ := res.Lookup(name)
 		var pe *executor.PanicError
-		if n.Outcome != executor.Error || !errors.As(n.Cause, &pe) || pe.Node != name {
+		if n.Outcome != executor.OutcomeError || !errors.As(n.Cause, &pe) || pe.Node != name {
 			t.Errorf("%s: %v, cause %v; want error with a PanicError naming it", name, n.Outcome, n.Cause)
 			continue
 		}
@@ -36,7 +36,7 @@ func TestPanicBecomesAnErrorOutcome(t *testing.T) {
 			t.Errorf("%s: stack does not show where it panicked:\n%s", name, pe.Stack)
 		}
 	}
-	if n := res.Node(saved); n.Outcome != executor.Fallback || !strings.Contains(n.Cause.Error(), "boom") {
+	if n := res.Node(saved); n.Outcome != executor.OutcomeFallback || !strings.Contains(n.Cause.Error(), "boom") {
 		t.Errorf("saved: %v, cause %v; want fallback caused by the panic", n.Outcome, n.Cause)
 	}
 }
@@ -56,11 +56,11 @@ func TestFallbackFuncSeesTheCause(t *testing.T) {
 	g := mustBuild(t, b)
 
 	res := mustRun(t, g, nil, score)
-	if v, _ := executor.Get(res, score); v != 0.5 || res.Node(score).Outcome != executor.Fallback || !errors.Is(res.Node(score).Cause, errDown) {
+	if v, _ := executor.Get(res, score); v != 0.5 || res.Node(score).Outcome != executor.OutcomeFallback || !errors.Is(res.Node(score).Cause, errDown) {
 		t.Errorf("score = %v (%v, %v)", v, res.Node(score).Outcome, res.Node(score).Cause)
 	}
 	res, err := executor.Run(context.Background(), g, nil, refused)
-	if err == nil || res.Node(refused).Outcome != executor.Error || !strings.Contains(err.Error(), "no default for this") {
+	if err == nil || res.Node(refused).Outcome != executor.OutcomeError || !strings.Contains(err.Error(), "no default for this") {
 		t.Errorf("refused fallback: %v, %v", res.Node(refused).Outcome, err)
 	}
 }
@@ -113,16 +113,16 @@ func TestInputsAndTargetsAreChecked(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		inputs  []executor.Input
+		inputs  []executor.Binding
 		targets []graph.Target
 		want    string
 	}{
-		{"unbound input", []executor.Input{executor.Bind(card, "c1")}, []graph.Target{both}, `input "amount" is needed but not bound`},
-		{"wrong type by name", []executor.Input{executor.BindName("amount", "12")}, []graph.Target{both}, `binding input "amount": value of type string, want int`},
-		{"unknown name", []executor.Input{executor.BindName("amnt", 12)}, []graph.Target{both}, `binding input "amnt": no such node`},
-		{"not an input", []executor.Input{executor.BindName("both", "x")}, []graph.Target{both}, `it is a compute node, not an input`},
-		{"bound twice", []executor.Input{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `input "card" is bound twice`},
-		{"foreign ref", []executor.Input{executor.Bind(foreign, "x")}, []graph.Target{both}, `"elsewhere" is not in this graph`},
+		{"unbound input", []executor.Binding{executor.Bind(card, "c1")}, []graph.Target{both}, `input "amount" is needed but not bound`},
+		{"wrong type by name", []executor.Binding{executor.BindNamed("amount", "12")}, []graph.Target{both}, `binding input "amount": value of type string, want int`},
+		{"unknown name", []executor.Binding{executor.BindNamed("amnt", 12)}, []graph.Target{both}, `binding input "amnt": no such node`},
+		{"not an input", []executor.Binding{executor.BindNamed("both", "x")}, []graph.Target{both}, `it is a compute node, not an input`},
+		{"bound twice", []executor.Binding{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `input "card" is bound twice`},
+		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `"elsewhere" is not in this graph`},
 		{"foreign target", nil, []graph.Target{foreign}, `"elsewhere" is not in this graph`},
 		{"no target", nil, nil, "at least one target"},
 	}
@@ -135,7 +135,7 @@ func TestInputsAndTargetsAreChecked(t *testing.T) {
 		})
 	}
 	var ue *executor.UnboundInputError
-	_, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(card, "c1")}, both)
+	_, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(card, "c1")}, both)
 	if !errors.As(err, &ue) || ue.Input != "amount" {
 		t.Errorf("errors.As UnboundInputError: %v", err)
 	}
@@ -152,7 +152,7 @@ func TestReleasedStateIsReusedCleanly(t *testing.T) {
 	})
 	ex, _ := executor.New(mustBuild(t, b))
 	for i := range 50 {
-		res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(x, i)}, fails)
+		res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(x, i)}, fails)
 		if (err != nil) != (i%2 == 1) {
 			t.Fatalf("run %d: err = %v", i, err)
 		}

@@ -58,7 +58,7 @@ func mustBuild(t testing.TB, b *graph.Builder) *graph.Graph {
 	return g
 }
 
-func mustRun(t testing.TB, g *graph.Graph, inputs []executor.Input, targets ...graph.Target) *executor.Result {
+func mustRun(t testing.TB, g *graph.Graph, inputs []executor.Binding, targets ...graph.Target) *executor.Result {
 	t.Helper()
 	res, err := executor.Run(context.Background(), g, inputs, targets...)
 	if err != nil {

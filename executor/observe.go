@@ -96,7 +96,7 @@ func newMeasureOptions(kv ...attribute.KeyValue) measureOptions {
 	return measureOptions{add: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}}
 }
 
-const numOutcomes = int(Canceled) + 1
+const numOutcomes = int(OutcomeCanceled) + 1
 
 // WithTracerProvider makes runs write spans to tp instead of the global
 // tracer provider (otel.GetTracerProvider). A no-op provider turns spans off.
@@ -189,7 +189,7 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 	s := res.state()
 	ran := 0
 	for i := range s.ns {
-		if s.ns[i].outcome == Skipped {
+		if s.ns[i].outcome == OutcomeSkipped {
 			continue
 		}
 		ran++
@@ -209,7 +209,7 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 		if up, ok := node.Meta["upstream"]; ok {
 			attrs = append(attrs, AttrUpstream.String(up))
 		}
-		if nr.Outcome == Fallback && nr.Cause != nil {
+		if nr.Outcome == OutcomeFallback && nr.Cause != nil {
 			attrs = append(attrs, AttrFallbackCause.String(nr.Cause.Error()))
 		}
 		span := s.live[i].span // a blocking node's span is started live, for its body's calls
@@ -220,7 +220,7 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 		span.SetAttributes(attrs...)
 		switch {
 		case nr.Cause == nil, errors.Is(nr.Cause, ErrNotNeeded):
-		case nr.Outcome == Fallback:
+		case nr.Outcome == OutcomeFallback:
 			span.RecordError(nr.Cause) // handled: an event, but the span is not failed
 		default:
 			span.RecordError(nr.Cause)
@@ -252,7 +252,7 @@ func (o *observer) recordMetrics(ctx context.Context, res *Result, err error) {
 		ns := &s.ns[i]
 		opts := o.nodeAttrs(s.g, graph.NodeID(i), ns.outcome)
 		o.nodeOutcomes.Add(ctx, 1, opts.add...)
-		if ns.outcome != Skipped {
+		if ns.outcome != OutcomeSkipped {
 			o.nodeDuration.Record(ctx, (ns.endAt - ns.startAt).Seconds(), opts.rec...)
 		}
 	}

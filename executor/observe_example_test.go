@@ -28,7 +28,7 @@ func ExampleResult_CriticalPath() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(card, "c1")}, decision)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(card, "c1")}, decision)
 	if err != nil {
 		panic(err)
 	}
@@ -83,7 +83,7 @@ func ExampleWithTracerProvider() {
 		panic(err)
 	}
 	account, _ := g.Lookup("account")
-	res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(card, "c1")}, account)
+	res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(card, "c1")}, account)
 	if err != nil {
 		panic(err)
 	}

@@ -76,7 +76,7 @@ func newMixedGraph(t testing.TB) *mixedGraph {
 
 func (m *mixedGraph) run(t testing.TB, e *executor.Executor) (*executor.Result, error) {
 	t.Helper()
-	return e.Run(context.Background(), []executor.Input{executor.Bind(m.card, "c1")}, m.decision, m.slow, m.broken)
+	return e.Run(context.Background(), []executor.Binding{executor.Bind(m.card, "c1")}, m.decision, m.slow, m.broken)
 }
 
 func attrMap(kvs []attribute.KeyValue) map[attribute.Key]attribute.Value {

@@ -7,21 +7,21 @@ type Outcome uint8
 
 // The outcomes. Every node of a run ends as exactly one of them.
 const (
-	// Skipped: the run did not need the node (not an ancestor of a target, or
+	// OutcomeSkipped: the run did not need the node (not an ancestor of a target, or
 	// on a branch not taken). It has no value and no span.
-	Skipped Outcome = iota
-	// OK: the node produced its value.
-	OK
-	// Fallback: the node failed and took its fallback value; the cause says why.
-	Fallback
-	// Error: the node failed (its body returned an error or panicked, or a
+	OutcomeSkipped Outcome = iota
+	// OutcomeOK: the node produced its value.
+	OutcomeOK
+	// OutcomeFallback: the node failed and took its fallback value; the cause says why.
+	OutcomeFallback
+	// OutcomeError: the node failed (its body returned an error or panicked, or a
 	// dependency failed) and has no value.
-	Error
-	// Timeout: the node's timeout or the run's deadline passed first.
-	Timeout
-	// Canceled: the run was canceled, or ended before the node was needed
+	OutcomeError
+	// OutcomeTimeout: the node's timeout or the run's deadline passed first.
+	OutcomeTimeout
+	// OutcomeCanceled: the run was canceled, or ended before the node was needed
 	// any more (the other operand of an And/Or decided first).
-	Canceled
+	OutcomeCanceled
 )
 
 var outcomeNames = [...]string{"skipped", "ok", "fallback", "error", "timeout", "canceled"}
@@ -35,7 +35,7 @@ func (o Outcome) String() string {
 }
 
 // HasValue reports whether a node with this outcome has a value.
-func (o Outcome) HasValue() bool { return o == OK || o == Fallback }
+func (o Outcome) HasValue() bool { return o == OutcomeOK || o == OutcomeFallback }
 
 // MarshalText implements encoding.TextMarshaler.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }

@@ -24,14 +24,14 @@ func TestRecordRoundTripsThroughJSON(t *testing.T) {
 	wantPath := res.CriticalPath()
 	res.Release()
 
-	if got := rec.Nodes[rec.Lookup("risk")]; got.Outcome != executor.Fallback || !strings.Contains(got.Cause, "risk service down") ||
+	if got := rec.Nodes[rec.Lookup("risk")]; got.Outcome != executor.OutcomeFallback || !strings.Contains(got.Cause, "risk service down") ||
 		!got.HasFallback || got.FallbackValue != "0.5" {
 		t.Errorf("risk record %+v, want a fallback to 0.5 caused by the fetch error", got)
 	}
 	if got := rec.Nodes[rec.Lookup("route")]; got.Branch != "premium" || !reflect.DeepEqual(got.Lazy, []string{"premium", "basic"}) {
 		t.Errorf("route record %+v, want lazy [premium basic] and branch premium", got)
 	}
-	if got := rec.Nodes[rec.Lookup("basic")]; got.Outcome != executor.Skipped {
+	if got := rec.Nodes[rec.Lookup("basic")]; got.Outcome != executor.OutcomeSkipped {
 		t.Errorf("basic outcome %v, want skipped", got.Outcome)
 	}
 	if got := rec.Nodes[rec.Lookup("account")]; got.Meta["upstream"] != "accounts" || got.Kind != graph.KindFetch {
@@ -102,7 +102,7 @@ func TestCriticalPathFollowsTheLastDependency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(x, 1)}, pick)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(x, 1)}, pick)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func (r *Result) Value(t graph.Target) (any, error) {
 	switch o := s.ns[id].outcome; {
 	case o.HasValue():
 		return s.ns[id].val, nil
-	case o == Skipped:
+	case o == OutcomeSkipped:
 		return nil, fmt.Errorf("executor: node %q was skipped", s.g.Name(id))
 	default:
 		return nil, s.ns[id].cause
@@ -144,7 +144,7 @@ func (r *Result) Err() error {
 	s := r.state()
 	var errs []error
 	for id := range s.ns {
-		if o := s.ns[id].outcome; o != Error && o != Timeout {
+		if o := s.ns[id].outcome; o != OutcomeError && o != OutcomeTimeout {
 			continue
 		}
 		var de *DependencyError

@@ -21,7 +21,7 @@ func TestResultTargetsAndBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(a, 2), executor.Bind(unused, "u")}, triple, double)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(a, 2), executor.Bind(unused, "u")}, triple, double)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestResultTargetsAndBound(t *testing.T) {
 	if got := res.Targets(); !slices.Equal(got, []graph.NodeID{double.ID(), triple.ID()}) {
 		t.Errorf("Targets() = %v", got)
 	}
-	if v, ok := res.Bound(unused); !ok || v != "u" || res.Node(unused).Outcome != executor.Skipped {
+	if v, ok := res.Bound(unused); !ok || v != "u" || res.Node(unused).Outcome != executor.OutcomeSkipped {
 		t.Errorf("Bound(unused) = %v, %v; outcome %v", v, ok, res.Node(unused).Outcome)
 	}
 	if v, ok := res.Bound(a); !ok || v != 2 {

@@ -127,7 +127,7 @@ func (s *run) release() {
 }
 
 // bind records the inputs; it runs before the run starts, single-threaded.
-func (s *run) bind(inputs []Input) error {
+func (s *run) bind(inputs []Binding) error {
 	for _, in := range inputs {
 		id, err := in.resolve(s.g)
 		if err != nil {
@@ -197,7 +197,7 @@ func (s *run) doomed(p *plan) bool {
 			}
 			ns := &s.ns[id]
 			ns.st.Store(busy)
-			ns.outcome, ns.cause = Error, err
+			ns.outcome, ns.cause = OutcomeError, err
 			ns.st.Store(done)
 		}
 	}
@@ -208,7 +208,7 @@ func (s *run) doomed(p *plan) bool {
 	for _, id := range p.needed {
 		ns := &s.ns[id]
 		if ns.st.Load() == waiting {
-			ns.outcome, ns.cause = Canceled, fmt.Errorf("node %q not run: %w", s.g.Name(id), missing)
+			ns.outcome, ns.cause = OutcomeCanceled, fmt.Errorf("node %q not run: %w", s.g.Name(id), missing)
 			ns.st.Store(done)
 		}
 	}
@@ -358,11 +358,11 @@ func (s *run) sweep(now time.Duration, why error) {
 			n := graph.NodeID(i)
 			switch {
 			case why == nil:
-				ns.outcome, ns.cause = Canceled, ErrNotNeeded
+				ns.outcome, ns.cause = OutcomeCanceled, ErrNotNeeded
 			case st == running && deadline:
-				ns.outcome, ns.cause = Timeout, s.timeoutError(n, now, !(ns.hasDL && ns.deadline < s.runDL))
+				ns.outcome, ns.cause = OutcomeTimeout, s.timeoutError(n, now, !(ns.hasDL && ns.deadline < s.runDL))
 			default:
-				ns.outcome, ns.cause = Canceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), why)
+				ns.outcome, ns.cause = OutcomeCanceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), why)
 			}
 			if st == waiting { // never started: no time of its own
 				ns.startAt = now

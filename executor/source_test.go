@@ -55,7 +55,7 @@ func TestSourceOfANodesValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.BindName("ids", []string{"a", "b"})},
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.BindNamed("ids", []string{"a", "b"})},
 		graph.NodeID(1), graph.NodeID(2), graph.NodeID(3), graph.NodeID(4))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestSourceOfANodesValue(t *testing.T) {
 	defer res.Release()
 	for name, want := range map[string]string{"cached": "fresh", "plain": "", "same": "stale", "mixed": "mixed"} {
 		nr, _ := res.Lookup(name)
-		if nr.Outcome != executor.OK || nr.Source != want {
+		if nr.Outcome != executor.OutcomeOK || nr.Source != want {
 			t.Errorf("%s: %v, source %q; want ok, %q", name, nr.Outcome, nr.Source, want)
 		}
 	}

@@ -88,26 +88,26 @@ func TestStressOutcomesAreAsInjected(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		ctx = context.WithValue(ctx, cancelKey{}, context.CancelFunc(cancel))
-		res, err := ex.Run(ctx, []executor.Input{executor.Bind(id, i), executor.Bind(inj, in)}, sum, blockF)
+		res, err := ex.Run(ctx, []executor.Binding{executor.Bind(id, i), executor.Bind(inj, in)}, sum, blockF)
 		defer res.Release()
 		canceled := in&injCancel != 0
-		want := map[string]executor.Outcome{"okF": executor.OK, "errF": executor.OK, "panicF": executor.OK,
-			"exitF": executor.OK, "slowF": executor.OK, "blockF": executor.OK, "sum": executor.OK}
+		want := map[string]executor.Outcome{"okF": executor.OutcomeOK, "errF": executor.OutcomeOK, "panicF": executor.OutcomeOK,
+			"exitF": executor.OutcomeOK, "slowF": executor.OutcomeOK, "blockF": executor.OutcomeOK, "sum": executor.OutcomeOK}
 		var roots []string
 		for _, f := range []struct {
 			bit  int
 			name string
 		}{{injErr, "errF"}, {injPanic, "panicF"}, {injGoexit, "exitF"}} {
 			if in&f.bit != 0 {
-				want[f.name], want["sum"] = executor.Error, executor.Error
+				want[f.name], want["sum"] = executor.OutcomeError, executor.OutcomeError
 				roots = append(roots, f.name)
 			}
 		}
 		if in&injSlow != 0 {
-			want["slowF"] = executor.Fallback
+			want["slowF"] = executor.OutcomeFallback
 		}
 		if canceled {
-			want["blockF"] = executor.Canceled
+			want["blockF"] = executor.OutcomeCanceled
 		}
 		for _, n := range res.Nodes() {
 			w := want[n.Name]
@@ -115,34 +115,34 @@ func TestStressOutcomesAreAsInjected(t *testing.T) {
 			case n.Kind == graph.KindInput:
 				continue
 			case n.Outcome == w:
-			case n.Name == "slowF" && n.Outcome == executor.Fallback:
+			case n.Name == "slowF" && n.Outcome == executor.OutcomeFallback:
 				// not injected, but the loaded machine made it late: a
 				// timeout all the same (checked below), never a late ok
-			case canceled && n.Outcome == executor.Canceled:
+			case canceled && n.Outcome == executor.OutcomeCanceled:
 				continue // the run was canceled while it ran
-			case n.Name == "sum" && w == executor.OK && n.Outcome == executor.Canceled:
+			case n.Name == "sum" && w == executor.OutcomeOK && n.Outcome == executor.OutcomeCanceled:
 				continue // the run ended (blockF's cancel) first
-			case len(roots) > 0 && n.Name != "blockF" && n.Outcome == executor.Canceled && errors.Is(n.Cause, executor.ErrNotNeeded):
+			case len(roots) > 0 && n.Name != "blockF" && n.Outcome == executor.OutcomeCanceled && errors.Is(n.Cause, executor.ErrNotNeeded):
 				continue // sum failed fast: its other dependencies were dropped
 			default:
 				report("inject %05b: %s ended %v (%v), want %v", in, n.Name, n.Outcome, n.Cause, w)
 				continue
 			}
-			if n.Outcome == executor.OK && n.Name == "slowF" && n.Duration() >= timeout {
+			if n.Outcome == executor.OutcomeOK && n.Name == "slowF" && n.Duration() >= timeout {
 				report("inject %05b: slowF ok after %v, past its %v timeout", in, n.Duration(), timeout)
 			}
-			if n.Outcome == executor.Fallback && !errors.Is(n.Cause, context.DeadlineExceeded) {
+			if n.Outcome == executor.OutcomeFallback && !errors.Is(n.Cause, context.DeadlineExceeded) {
 				report("inject %05b: %s fell back because of %v, want its timeout", in, n.Name, n.Cause)
 			}
 		}
-		if nr := res.Node(sum); nr.Outcome == executor.Error {
+		if nr := res.Node(sum); nr.Outcome == executor.OutcomeError {
 			var de *executor.DependencyError
 			if !errors.As(nr.Cause, &de) || !contains(roots, de.Root) {
 				report("inject %05b: sum cause %v, want a root among %v", in, nr.Cause, roots)
 			}
-		} else if v, _ := executor.Get(res, sum); nr.Outcome == executor.OK {
+		} else if v, _ := executor.Get(res, sum); nr.Outcome == executor.OutcomeOK {
 			slow := i
-			if res.Node(slowF).Outcome == executor.Fallback {
+			if res.Node(slowF).Outcome == executor.OutcomeFallback {
 				slow = -1
 			}
 			if v != 4*i+slow {

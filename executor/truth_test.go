@@ -81,8 +81,8 @@ func TestLateValuesAreNeverOK(t *testing.T) {
 		res, _ := ex.Run(context.Background(), nil, guarded, bare, failing)
 		defer res.Release()
 		g, b, f := res.Node(guarded), res.Node(bare), res.Node(failing)
-		ok := g.Outcome == executor.Fallback && errors.Is(g.Cause, context.DeadlineExceeded) &&
-			b.Outcome == executor.Timeout && f.Outcome == executor.Timeout
+		ok := g.Outcome == executor.OutcomeFallback && errors.Is(g.Cause, context.DeadlineExceeded) &&
+			b.Outcome == executor.OutcomeTimeout && f.Outcome == executor.OutcomeTimeout
 		if v, _ := executor.Get(res, guarded); !ok || v != -1 {
 			if bad.Add(1) <= 3 {
 				t.Errorf("guarded %v (%v) = %v, bare %v, failing %v: want fallback -1 with a timeout cause, timeout, timeout",
@@ -132,7 +132,7 @@ func TestNothingStartsAfterRunReturns(t *testing.T) {
 			_ = n.Cause
 			_ = n.End
 		}
-		if n := res.Node(q); n.Outcome == executor.Error {
+		if n := res.Node(q); n.Outcome == executor.OutcomeError {
 			late.Add(1)
 		}
 		res.Release()
@@ -234,7 +234,7 @@ func TestEveryCallbackPanicBecomesAnError(t *testing.T) {
 			res, err := executor.Run(context.Background(), mustBuild(t, b), nil, target)
 			defer res.Release()
 			var pe *executor.PanicError
-			if !errors.As(err, &pe) || pe.Node != tt.node || res.Node(target).Outcome != executor.Error {
+			if !errors.As(err, &pe) || pe.Node != tt.node || res.Node(target).Outcome != executor.OutcomeError {
 				t.Errorf("err = %v, outcome %v; want a PanicError naming %q", err, res.Node(target).Outcome, tt.node)
 			}
 		})
@@ -278,10 +278,10 @@ func TestGoexitSettlesItsNode(t *testing.T) {
 			}
 			res, err := executor.Run(context.Background(), mustBuild(t, b), nil, n, user)
 			defer res.Release()
-			if !errors.Is(err, executor.ErrGoexit) || res.Node(n).Outcome != executor.Error {
+			if !errors.Is(err, executor.ErrGoexit) || res.Node(n).Outcome != executor.OutcomeError {
 				t.Errorf("err = %v, %s %v; want an error naming Goexit", err, res.Node(n).Name, res.Node(n).Outcome)
 			}
-			if v, _ := executor.Get(res, user); v != -1 || res.Node(user).Outcome != executor.Fallback {
+			if v, _ := executor.Get(res, user); v != -1 || res.Node(user).Outcome != executor.OutcomeFallback {
 				t.Errorf("user = %v (%v), want its fallback -1", v, res.Node(user).Outcome)
 			}
 		})
@@ -304,7 +304,7 @@ func TestAMissingInputStartsNothing(t *testing.T) {
 	if calls.Load() != 0 {
 		t.Error("a fetch ran in a run that could not succeed")
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"amount": executor.Error, "unrelated": executor.Canceled, "sum": executor.Canceled})
+	wantOutcomes(t, res, map[string]executor.Outcome{"amount": executor.OutcomeError, "unrelated": executor.OutcomeCanceled, "sum": executor.OutcomeCanceled})
 }
 
 // A node whose dependency fails fails at once, without waiting for its
@@ -346,7 +346,7 @@ func TestFailFastAndRootFirstInTime(t *testing.T) {
 	if !errors.Is(err, errors.Unwrap(res.Node(first).Cause)) {
 		t.Errorf("Run error = %v", err)
 	}
-	wantOutcomes(t, res, map[string]executor.Outcome{"target": executor.Error, "slow": executor.Canceled, "first": executor.Error})
+	wantOutcomes(t, res, map[string]executor.Outcome{"target": executor.OutcomeError, "slow": executor.OutcomeCanceled, "first": executor.OutcomeError})
 	if slowStarted.Load() { // else first failed before slow could start: it never will
 		select {
 		case <-slowSawCancel:
@@ -370,7 +370,7 @@ func TestResultLifetime(t *testing.T) {
 	}
 	res.Release()
 
-	res, _ = ex.Run(context.Background(), []executor.Input{executor.Bind(x, 1)}, x)
+	res, _ = ex.Run(context.Background(), []executor.Binding{executor.Bind(x, 1)}, x)
 	cp := *res
 	res.Release()
 	res.Release()
@@ -384,7 +384,7 @@ func TestResultLifetime(t *testing.T) {
 		f()
 	}
 	mustPanic("Get", func() { _, _ = executor.Get(res, x) })
-	other, _ := ex.Run(context.Background(), []executor.Input{executor.Bind(x, 2)}, x) // may reuse the state
+	other, _ := ex.Run(context.Background(), []executor.Binding{executor.Bind(x, 2)}, x) // may reuse the state
 	defer other.Release()
 	mustPanic("copy", func() { _, _ = executor.Get(&cp, x) })
 	mustPanic("copy Release", func() { cp.Release() })
@@ -423,7 +423,7 @@ func TestRunDeadlineHoldsUnderLoad(t *testing.T) {
 		// hung times out, or is canceled if the loaded machine did not
 		// start it before the deadline
 		if h := res.Node(hung).Outcome; !errors.Is(err, context.DeadlineExceeded) ||
-			h != executor.Timeout && h != executor.Canceled || res.Node(after).Outcome != executor.Canceled {
+			h != executor.OutcomeTimeout && h != executor.OutcomeCanceled || res.Node(after).Outcome != executor.OutcomeCanceled {
 			t.Errorf("err %v, hung %v, after %v; want a deadline error, timeout, canceled", err, h, res.Node(after).Outcome)
 		}
 	})

@@ -109,7 +109,7 @@ func (w *worker) afterGoexit() {
 			if from == waiting {
 				ns.startAt = w.now
 			}
-			w.commit(n, nil, cause, Error, w.curAttempts)
+			w.commit(n, nil, cause, OutcomeError, w.curAttempts)
 			break
 		}
 	}
@@ -155,20 +155,20 @@ func (w *worker) step(n graph.NodeID) {
 	switch info.kind {
 	case graph.KindInput:
 		if ns.bound {
-			w.commit(n, ns.val, nil, OK, 0)
+			w.commit(n, ns.val, nil, OutcomeOK, 0)
 		} else {
 			ns.st.Store(running)
-			w.settle(n, running, nil, &UnboundInputError{Input: s.g.Name(n)}, Error, 0)
+			w.settle(n, running, nil, &UnboundInputError{Input: s.g.Name(n)}, OutcomeError, 0)
 		}
 		return
 	case graph.KindValue:
-		w.commit(n, s.g.Node(n).Value, nil, OK, 0)
+		w.commit(n, s.g.Node(n).Value, nil, OutcomeOK, 0)
 		return
 	}
 	args, failed := s.fillArgs(n)
 	if failed >= 0 { // not reached: a failed dependency fails its users at once
 		ns.st.Store(running)
-		w.settle(n, running, nil, s.dependencyError(n, failed), Error, 0)
+		w.settle(n, running, nil, s.dependencyError(n, failed), OutcomeError, 0)
 		return
 	}
 	if info.kind.Conditional() {
@@ -183,7 +183,7 @@ func (w *worker) step(n graph.NodeID) {
 			return
 		}
 		ns.st.Store(running)
-		w.settle(n, running, nil, s.lateError(n, w.now), Timeout, 0)
+		w.settle(n, running, nil, s.lateError(n, w.now), OutcomeTimeout, 0)
 		return
 	}
 	if info.kind.Blocking() {
@@ -211,9 +211,9 @@ func (w *worker) startConditional(n graph.NodeID, args []any) {
 		w.cur = -1
 		switch {
 		case err != nil:
-			w.settle(n, running, nil, &BranchError{Node: node.Name, Err: err}, Error, 0)
+			w.settle(n, running, nil, &BranchError{Node: node.Name, Err: err}, OutcomeError, 0)
 		case branch < 0 || branch >= len(lazy):
-			w.settle(n, running, nil, &BranchError{Node: node.Name, Err: fmt.Errorf("branch %d out of range", branch)}, Error, 0)
+			w.settle(n, running, nil, &BranchError{Node: node.Name, Err: fmt.Errorf("branch %d out of range", branch)}, OutcomeError, 0)
 		default:
 			s.ns[n].chosen.Store(int32(branch) + 1)
 			w.demand(lazy[branch])
@@ -343,24 +343,24 @@ func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnd
 	ns := &s.ns[n]
 	switch {
 	case err != nil && isPanic(err):
-		w.settle(n, running, nil, err, Error, attempts)
+		w.settle(n, running, nil, err, OutcomeError, attempts)
 	case ns.hasDL && w.now >= ns.deadline:
-		w.settle(n, running, nil, s.lateError(n, w.now), Timeout, attempts)
+		w.settle(n, running, nil, s.lateError(n, w.now), OutcomeTimeout, attempts)
 	case err != nil && ctxEnded:
 		if s.ctx.Err() != nil {
 			return // the run's context ended: abort, on Run's goroutine, settles every node alike
 		}
-		w.settle(n, running, nil, ErrNotNeeded, Canceled, attempts)
+		w.settle(n, running, nil, ErrNotNeeded, OutcomeCanceled, attempts)
 	case err != nil:
-		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, Error, attempts)
+		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, OutcomeError, attempts)
 	default:
 		v, w.source = graph.Unsource(v)
 		if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
 			w.source = ""
-			w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, Error, attempts)
+			w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, OutcomeError, attempts)
 			return
 		}
-		w.settle(n, running, v, nil, OK, attempts)
+		w.settle(n, running, v, nil, OutcomeOK, attempts)
 		w.source = ""
 	}
 }
@@ -378,7 +378,7 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		// cancels what waits, with no fallback.
 		return false
 	}
-	if (oc == Error || oc == Timeout) && s.e.info[n].fallback {
+	if (oc == OutcomeError || oc == OutcomeTimeout) && s.e.info[n].fallback {
 		if ns.st.Load() != from || s.ended.Load() {
 			return false
 		}
@@ -386,7 +386,7 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		fv, err := s.callFallback(n, cause)
 		w.cur = -1
 		if err == nil {
-			v, oc = fv, Fallback
+			v, oc = fv, OutcomeFallback
 		} else {
 			cause = fmt.Errorf("%w (and its fallback failed: %w)", cause, err)
 		}
@@ -409,7 +409,7 @@ func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts
 	if oc.HasValue() {
 		ns.val = v
 	}
-	if oc == OK && w.source != "" {
+	if oc == OutcomeOK && w.source != "" {
 		s.live[n].source = w.source
 	}
 	ns.outcome, ns.cause, ns.endAt = oc, cause, max(w.now, ns.startAt)
@@ -444,7 +444,7 @@ func (w *worker) notify(n graph.NodeID) {
 			continue
 		}
 		if !hasValue {
-			if w.settle(u, waiting, nil, s.dependencyError(u, n), Error, 0) {
+			if w.settle(u, waiting, nil, s.dependencyError(u, n), OutcomeError, 0) {
 				w.dropDeps(u)
 			}
 			continue
@@ -483,9 +483,9 @@ func (w *worker) reconsider(p graph.NodeID) {
 		}
 		w.tick()
 		if bs.outcome.HasValue() {
-			w.settle(p, running, bs.val, nil, OK, 0)
+			w.settle(p, running, bs.val, nil, OutcomeOK, 0)
 		} else {
-			w.settle(p, running, nil, s.dependencyError(p, b), Error, 0)
+			w.settle(p, running, nil, s.dependencyError(p, b), OutcomeError, 0)
 		}
 		return
 	}
@@ -503,7 +503,7 @@ func (w *worker) reconsider(p graph.NodeID) {
 			}
 		case asBool(os.val) == decisive:
 			w.tick()
-			if w.settle(p, running, decisive, nil, OK, 0) {
+			if w.settle(p, running, decisive, nil, OutcomeOK, 0) {
 				for _, op := range lazy {
 					w.dropUnneeded(op)
 				}
@@ -515,10 +515,10 @@ func (w *worker) reconsider(p graph.NodeID) {
 	case pending:
 	case failed >= 0:
 		w.tick()
-		w.settle(p, running, nil, s.dependencyError(p, failed), Error, 0)
+		w.settle(p, running, nil, s.dependencyError(p, failed), OutcomeError, 0)
 	default:
 		w.tick()
-		w.settle(p, running, !decisive, nil, OK, 0)
+		w.settle(p, running, !decisive, nil, OutcomeOK, 0)
 	}
 }
 
@@ -535,7 +535,7 @@ func (w *worker) demand(root graph.NodeID) {
 	for len(failed) > 0 {
 		id, dep := failed[len(failed)-1], failed[len(failed)-2]
 		failed = failed[:len(failed)-2]
-		w.settle(id, waiting, nil, s.dependencyError(id, dep), Error, 0)
+		w.settle(id, waiting, nil, s.dependencyError(id, dep), OutcomeError, 0)
 	}
 }
 
@@ -621,7 +621,7 @@ func (w *worker) dropUnneeded(d graph.NodeID) {
 		if st == waiting {
 			ds.startAt = w.now
 		}
-		w.commit(d, nil, ErrNotNeeded, Canceled, 0)
+		w.commit(d, nil, ErrNotNeeded, OutcomeCanceled, 0)
 		if st == running && s.e.info[d].kind.Blocking() {
 			if c := s.live[d].cancel; c != nil {
 				c()
@@ -648,7 +648,7 @@ func (s *run) expire(n graph.NodeID) {
 		s.release()
 		return
 	}
-	w.settle(n, running, nil, s.lateError(n, w.now), Timeout, 0)
+	w.settle(n, running, nil, s.lateError(n, w.now), OutcomeTimeout, 0)
 	w.loop()
 }
 

@@ -91,7 +91,7 @@ func BenchmarkHedging(b *testing.B) {
 			targets := make([]graph.Target, fetches)
 			for i := range fetches {
 				targets[i] = fetchers.JSON0[feature](gb, fmt.Sprintf("f%02d", i), u,
-					fetchers.Get(fmt.Sprintf("/features/%d", i)), nodes.Timeout(time.Second))
+					fetchers.GetRequest(fmt.Sprintf("/features/%d", i)), nodes.Timeout(time.Second))
 			}
 			g, err := gb.Build()
 			if err != nil {
@@ -175,7 +175,7 @@ func BenchmarkHTTPFetch(b *testing.B) {
 	b.Run("fetcher", func(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
-			a, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/accounts/a1"))
+			a, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/accounts/a1"))
 			if err != nil || a.Limit != 500 {
 				b.Fatal(a, err)
 			}
@@ -184,7 +184,7 @@ func BenchmarkHTTPFetch(b *testing.B) {
 
 	b.Run("node", func(b *testing.B) {
 		gb := graph.NewBuilder()
-		ref := fetchers.JSON0[account](gb, "account", u, fetchers.Get("/accounts/a1"), nodes.Timeout(time.Second))
+		ref := fetchers.JSON0[account](gb, "account", u, fetchers.GetRequest("/accounts/a1"), nodes.Timeout(time.Second))
 		g, err := gb.Build()
 		if err != nil {
 			b.Fatal(err)
@@ -221,7 +221,7 @@ func BenchmarkOpenBreakerFallback(b *testing.B) {
 	}
 	defer u.Close()
 	gb := graph.NewBuilder()
-	ref := fetchers.JSON0[account](gb, "account", u, fetchers.Get("/accounts/a1"), nodes.Fallback(account{ID: "fallback"}))
+	ref := fetchers.JSON0[account](gb, "account", u, fetchers.GetRequest("/accounts/a1"), nodes.Fallback(account{ID: "fallback"}))
 	g, err := gb.Build()
 	if err != nil {
 		b.Fatal(err)
@@ -244,7 +244,7 @@ func BenchmarkOpenBreakerFallback(b *testing.B) {
 		b.Fatal("breaker did not open")
 	}
 	for b.Loop() {
-		if o := run(); o != executor.Fallback {
+		if o := run(); o != executor.OutcomeFallback {
 			b.Fatal(o)
 		}
 	}

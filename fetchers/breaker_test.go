@@ -34,7 +34,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		}))
 	ctx := withTimeout(t, 10*time.Second)
 	for i := range 3 {
-		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); !errors.Is(err, fetchers.ErrStatus) {
+		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); !errors.Is(err, fetchers.ErrStatus) {
 			t.Fatalf("call %d: err = %v, want ErrStatus", i, err)
 		}
 	}
@@ -42,7 +42,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		t.Fatalf("breaker %v after 3 failures, want open", s)
 	}
 
-	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 	if !errors.Is(err, fetchers.ErrCircuitOpen) || !errors.Is(err, gobreaker.ErrOpenState) {
 		t.Fatalf("err = %v, want ErrCircuitOpen and gobreaker.ErrOpenState", err)
 	}
@@ -55,7 +55,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	healthy.Store(true)
 	eventually(t, "the breaker to half-open", func() bool { return u.BreakerState() == gobreaker.StateHalfOpen })
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatalf("half-open probe: %v", err)
 	}
 	if s := u.BreakerState(); s != gobreaker.StateClosed {
@@ -76,7 +76,7 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")
 	acct := fetchers.JSON1[string, account](b, "account", u, id,
-		func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil },
+		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil },
 		nodes.Fallback(account{ID: "unknown"}), nodes.Timeout(time.Second))
 	g, err := b.Build()
 	if err != nil {
@@ -87,7 +87,7 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func() executor.NodeResult {
-		res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(id, "c1")}, acct)
+		res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(id, "c1")}, acct)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,11 +98,11 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 		return res.Node(acct)
 	}
 	first := run() // 503: trips the breaker
-	if first.Outcome != executor.Fallback || !errors.Is(first.Cause, fetchers.ErrStatus) {
+	if first.Outcome != executor.OutcomeFallback || !errors.Is(first.Cause, fetchers.ErrStatus) {
 		t.Fatalf("first run: %v (%v), want fallback on ErrStatus", first.Outcome, first.Cause)
 	}
 	second := run()
-	if second.Outcome != executor.Fallback || !errors.Is(second.Cause, gobreaker.ErrOpenState) {
+	if second.Outcome != executor.OutcomeFallback || !errors.Is(second.Cause, gobreaker.ErrOpenState) {
 		t.Fatalf("second run: %v (%v), want fallback on the open breaker", second.Outcome, second.Cause)
 	}
 	mustContain(t, second.Cause.Error(), `node "account"`, `upstream "accounts"`, "circuit")

@@ -23,7 +23,7 @@ func TestCacheMakesOneCallForTwoNodes(t *testing.T) {
 	u := newUpstream(t, f)
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")
-	get := func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil }
+	get := func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil }
 	full := fetchers.JSON1[string, account](b, "account", u, id, get)
 	limit := fetchers.JSON1[string, struct {
 		Limit int `json:"limit"`
@@ -33,7 +33,7 @@ func TestCacheMakesOneCallForTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(ctx context.Context) {
-		res, err := executor.Run(ctx, g, []executor.Input{executor.Bind(id, "a1")}, full, limit)
+		res, err := executor.Run(ctx, g, []executor.Binding{executor.Bind(id, "a1")}, full, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,11 +68,11 @@ func TestCacheKeepsAnswersWithinRun(t *testing.T) {
 	u := newUpstream(t, f)
 	ctx := fetchers.WithRequestCache(context.Background())
 	for range 3 {
-		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a", "k", "v")); err != nil {
+		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a", "k", "v")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a", "k", "other")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a", "k", "other")); err != nil {
 		t.Fatal(err)
 	}
 	if h := f.hits.Load(); h != 2 {
@@ -98,7 +98,7 @@ func TestCacheOneCallerCancelingDoesNotPoisonOthers(t *testing.T) {
 	first, cancelFirst := context.WithCancel(cacheCtx)
 	firstErr := make(chan error, 1)
 	go func() {
-		_, err := fetchers.FetchJSON[account](first, u, fetchers.Get("/a"))
+		_, err := fetchers.FetchJSON[account](first, u, fetchers.GetRequest("/a"))
 		firstErr <- err
 	}()
 	eventually(t, "the call to reach the server", func() bool { return f.hits.Load() == 1 })
@@ -109,7 +109,7 @@ func TestCacheOneCallerCancelingDoesNotPoisonOthers(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(cacheCtx, 10*time.Second)
 			defer cancel()
-			_, errs[i] = fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+			_, errs[i] = fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 		})
 	}
 	eventually(t, "the others to join the call", func() bool { return u.Stats().CacheHits == 4 })
@@ -139,10 +139,10 @@ func TestCacheDoesNotKeepFailures(t *testing.T) {
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(0, 0, 0))
 	ctx := fetchers.WithRequestCache(context.Background())
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err == nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err == nil {
 		t.Fatal("want the 500 to fail")
 	}
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatalf("second ask: %v (a failure was kept)", err)
 	}
 	if h := f.hits.Load(); h != 2 {
@@ -166,7 +166,7 @@ func TestCacheCancelsCallWhenLastWaiterLeaves(t *testing.T) {
 		}
 		cancel()
 	}()
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); !errors.Is(err, context.Canceled) {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want Canceled", err)
 	}
 	eventually(t, "the abandoned call to be canceled", func() bool { return f.canceled.Load() == 1 })
@@ -191,7 +191,7 @@ func TestCacheSharedCallOutlivesItsFirstCaller(t *testing.T) {
 	defer cancelShort()
 	shortErr := make(chan error, 1)
 	go func() {
-		_, err := fetchers.FetchJSON[account](shortCtx, u, fetchers.Get("/a"))
+		_, err := fetchers.FetchJSON[account](shortCtx, u, fetchers.GetRequest("/a"))
 		shortErr <- err
 	}()
 	eventually(t, "the call to reach the server", func() bool { return f.hits.Load() == 1 })
@@ -200,7 +200,7 @@ func TestCacheSharedCallOutlivesItsFirstCaller(t *testing.T) {
 	defer cancelLong()
 	longErr := make(chan error, 1)
 	go func() {
-		_, err := fetchers.FetchJSON[account](longCtx, u, fetchers.Get("/a"))
+		_, err := fetchers.FetchJSON[account](longCtx, u, fetchers.GetRequest("/a"))
 		longErr <- err
 	}()
 	eventually(t, "the long caller to join", func() bool { return u.Stats().CacheHits == 1 })
@@ -235,13 +235,13 @@ func TestCacheSharedCallDeadlineOfJoiners(t *testing.T) {
 	defer cancelFirst()
 	firstErr := make(chan error, 1)
 	go func() {
-		_, err := fetchers.FetchJSON[account](first, u, fetchers.Get("/a"))
+		_, err := fetchers.FetchJSON[account](first, u, fetchers.GetRequest("/a"))
 		firstErr <- err
 	}()
 	eventually(t, "the call to reach the server", func() bool { return f.hits.Load() == 1 })
 	got := make(chan account, 1)
 	go func() {
-		a, err := fetchers.FetchJSON[account](cacheCtx, u, fetchers.Get("/a"))
+		a, err := fetchers.FetchJSON[account](cacheCtx, u, fetchers.GetRequest("/a"))
 		if err != nil {
 			t.Errorf("caller without deadline: %v", err)
 		}
@@ -265,7 +265,7 @@ func TestCacheKeysOnRequestHeaders(t *testing.T) {
 	ctx := fetchers.WithRequestCache(withTimeout(t, 10*time.Second))
 	ask := func(token string) string {
 		t.Helper()
-		req := fetchers.Get("/a")
+		req := fetchers.GetRequest("/a")
 		req.Header = http.Header{"X-User-Token": {token}}
 		a, err := fetchers.FetchJSON[account](ctx, u, req)
 		if err != nil {
@@ -307,7 +307,7 @@ func TestCacheJoinersRace(t *testing.T) {
 					ctx, cancel = context.WithTimeout(cacheCtx, 30*time.Second)
 				}
 				defer cancel()
-				a, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+				a, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 				switch {
 				case err == nil && a.ID != "a1":
 					t.Errorf("caller %d got %+v", i, a)

@@ -11,7 +11,7 @@
 //	accounts, _ := fetchers.NewUpstream("accounts", "http://accounts.internal",
 //		fetchers.WithHedging(timeouts.HedgeAtQuantile(0.95, time.Millisecond)))
 //	account := fetchers.JSON1[string, Account](b, "account", accounts, cardID,
-//		func(id string) (fetchers.Request, error) { return fetchers.GetPath("/accounts/{id}", id) },
+//		func(id string) (fetchers.Request, error) { return fetchers.GetPathRequest("/accounts/{id}", id) },
 //		nodes.Timeout(80*time.Millisecond), nodes.Fallback(Account{}))
 //
 // Every call:
@@ -44,7 +44,7 @@
 // # Untrusted values
 //
 // Values that come from outside (ids in a request, fields of another
-// answer) go into a path through [GetPath], [PathOf] or Request.PathValues:
+// answer) go into a path through [GetPathRequest], [PathOf] or Request.PathValues:
 // each value becomes exactly one escaped segment, so '/', '.', "..", '%',
 // '?' and '#' in it cannot change which resource is asked for; an empty
 // value, or one holding a dot segment, is an error matching ErrBadPath,

@@ -45,7 +45,7 @@ func Example() {
 	}
 	// The card id comes from outside: GetPath makes it exactly one path
 	// segment, so "../admin" or "a1/balance" cannot ask for another resource.
-	byID := func(id string) (fetchers.Request, error) { return fetchers.GetPath("/accounts/{id}", id) }
+	byID := func(id string) (fetchers.Request, error) { return fetchers.GetPathRequest("/accounts/{id}", id) }
 
 	b := graph.NewBuilder()
 	card := nodes.Input[string](b, "card")
@@ -60,7 +60,7 @@ func Example() {
 
 	// The cache lives in the context of one run.
 	ctx := fetchers.WithRequestCache(context.Background())
-	res, err := executor.Run(ctx, g, []executor.Input{executor.Bind(card, "c42")}, account, currency)
+	res, err := executor.Run(ctx, g, []executor.Binding{executor.Bind(card, "c42")}, account, currency)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func ExampleModelScore() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(amount, 300.0)}, score)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(amount, 300.0)}, score)
 	if err != nil {
 		log.Fatal(err)
 	}

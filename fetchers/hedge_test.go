@@ -23,7 +23,7 @@ func TestHedgeWinsAndLoserIsCanceled(t *testing.T) {
 		writeJSON(w, http.StatusOK, okAccount)
 	})
 	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgeAfter(20*time.Millisecond)))
-	got, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a"))
+	got, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestPrimaryWinsBeforeHedgeDelay(t *testing.T) {
 	})
 	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgeAfter(time.Second)))
 	for range 5 {
-		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -81,7 +81,7 @@ func TestHedgesAreThrottledByBudget(t *testing.T) {
 		s := u.Stats()
 		asked.Store(s.HedgesSent + s.HedgesThrottled)
 		callNo.Add(1)
-		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,12 +120,12 @@ func TestHedgesPauseWhileBreakerIsNotClosed(t *testing.T) {
 			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
 	ctx := withTimeout(t, 10*time.Second)
 	// A POST is never hedged: the tripping call sends one request.
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSON("/a", nil)); err == nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSONRequest("/a", nil)); err == nil {
 		t.Fatal("want the 500 to fail")
 	}
 	mode.Store(1)
 	eventually(t, "the breaker to half-open", func() bool { return u.BreakerState() == gobreaker.StateHalfOpen })
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	s := u.Stats()
@@ -133,7 +133,7 @@ func TestHedgesPauseWhileBreakerIsNotClosed(t *testing.T) {
 		t.Errorf("stats = %+v: the half-open probe must not be hedged", s)
 	}
 	// The second probe closes the breaker (its hedge may go out once it has).
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
 	if s := u.BreakerState(); s != gobreaker.StateClosed {
@@ -141,7 +141,7 @@ func TestHedgesPauseWhileBreakerIsNotClosed(t *testing.T) {
 	}
 	// Closed again: the next slow call hedges.
 	before := u.Stats().HedgesSent
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
 	if s := u.Stats(); s.HedgesSent != before+1 {
@@ -164,7 +164,7 @@ func TestHedgeDelayFollowsObservedQuantile(t *testing.T) {
 	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgePolicy{Quantile: 0.95, MaxExtra: 0.5, Burst: 5}))
 	ctx := withTimeout(t, 20*time.Second)
 	for range 30 { // enough to know the p95, no hedge before that
-		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+		if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,7 +177,7 @@ func TestHedgeDelayFollowsObservedQuantile(t *testing.T) {
 	// The hedge of this call hits the slow server too, so both legs stall:
 	// the call ends at its deadline, but the hedge went out after about p95.
 	ctx2 := withTimeout(t, 300*time.Millisecond)
-	fetchers.FetchJSON[account](ctx2, u, fetchers.Get("/a"))
+	fetchers.FetchJSON[account](ctx2, u, fetchers.GetRequest("/a"))
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("call outlived its deadline")
 	}
@@ -205,18 +205,18 @@ func TestThrottledHedgeGoesOutOnceATokenIsEarned(t *testing.T) {
 	u := newUpstream(t, f, fetchers.WithHedging(timeouts.HedgePolicy{Delay: 5 * time.Millisecond, MaxExtra: 0.5, Burst: 1}))
 	ctx := withTimeout(t, 10*time.Second)
 	// Spends the starting token.
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/stuck1")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/stuck1")); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/stuck2"))
+		_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/stuck2"))
 		done <- err
 	}()
 	eventually(t, "the second hedge to be held back", func() bool { return u.Stats().HedgesThrottled == 1 })
 	// Another call earns the missing half token: a POST, never hedged
 	// itself, so that on a busy machine it cannot take the token first.
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSON("/fast", nil)); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSONRequest("/fast", nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {

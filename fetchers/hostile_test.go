@@ -70,7 +70,7 @@ func redirectTo(target func(other string, r *http.Request) string) func(w http.R
 }
 
 func getPath(tmpl string, values ...string) func() (fetchers.Request, error) {
-	return func() (fetchers.Request, error) { return fetchers.GetPath(tmpl, values...) }
+	return func() (fetchers.Request, error) { return fetchers.GetPathRequest(tmpl, values...) }
 }
 
 func plain(r fetchers.Request) func() (fetchers.Request, error) {
@@ -125,17 +125,17 @@ func TestHostileInputs(t *testing.T) {
 		{name: "dot-dot value in a path template", handler: answer,
 			req: getPath("/cards/{id}", "../../accounts/balance/a1"), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "dot-dot concatenated into a path", handler: answer,
-			req: plain(fetchers.Get("/cards/" + "../../accounts/balance/a1")), wantErr: fetchers.ErrBadPath, check: sent(0)},
+			req: plain(fetchers.GetRequest("/cards/" + "../../accounts/balance/a1")), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "escaped dot-dot concatenated into a path", handler: answer,
-			req: plain(fetchers.Get("/cards/" + "%2e%2e/%2E%2E/admin")), wantErr: fetchers.ErrBadPath, check: sent(0)},
+			req: plain(fetchers.GetRequest("/cards/" + "%2e%2e/%2E%2E/admin")), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "escaped slashes around dot-dot concatenated", handler: answer,
-			req: plain(fetchers.Get("/cards/" + "a1%2F..%2Fadmin")), wantErr: fetchers.ErrBadPath, check: sent(0)},
+			req: plain(fetchers.GetRequest("/cards/" + "a1%2F..%2Fadmin")), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "backslash dot-dot value", handler: answer,
 			req: getPath("/cards/{id}", `..\..\admin`), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "dot value", handler: answer, req: getPath("/cards/{id}/x", "."), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "empty value", handler: answer, req: getPath("/cards/{id}/balance", ""), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "empty segment concatenated", handler: answer,
-			req: plain(fetchers.Get("/cards/" + "" + "/balance")), wantErr: fetchers.ErrBadPath, check: sent(0)},
+			req: plain(fetchers.GetRequest("/cards/" + "" + "/balance")), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "slash value stays one segment", handler: answer,
 			req: getPath("/cards/{id}", "a1/balance"), check: onePath("/cards/a1%2Fbalance", 2)},
 		{name: "query and fragment in a value stay in the segment", handler: answer,
@@ -145,9 +145,9 @@ func TestHostileInputs(t *testing.T) {
 		{name: "escaped dot-dot value (for servers that decode twice)", handler: answer,
 			req: getPath("/cards/{id}", "%2e%2e"), wantErr: fetchers.ErrBadPath, check: sent(0)},
 		{name: "query in a concatenated path is escaped", handler: answer,
-			req: plain(fetchers.Get("/cards/" + "a1?admin=1")), check: onePath("/cards/a1%3Fadmin=1", 2)},
+			req: plain(fetchers.GetRequest("/cards/" + "a1?admin=1")), check: onePath("/cards/a1%3Fadmin=1", 2)},
 		{name: "query value cannot add parameters", handler: answer,
-			req: plain(fetchers.Get("/cards", "id", "a1&admin=1")),
+			req: plain(fetchers.GetRequest("/cards", "id", "a1&admin=1")),
 			check: func(t *testing.T, up, _ []*http.Request) {
 				if len(up) != 1 {
 					t.Fatalf("upstream saw %d requests", len(up))
@@ -161,16 +161,16 @@ func TestHostileInputs(t *testing.T) {
 		{name: "redirect to another host is refused",
 			opts:    []fetchers.Option{fetchers.WithHeader("X-Api-Key", secret)},
 			handler: redirectTo(func(other string, _ *http.Request) string { return other + "/steal" }),
-			req:     plain(fetchers.Get("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
+			req:     plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
 		{name: "redirect to another port is refused",
 			opts: []fetchers.Option{fetchers.WithBearerToken(func(context.Context) (string, error) { return secret, nil })},
 			handler: redirectTo(func(other string, _ *http.Request) string {
 				return strings.Replace(other, "localhost", "127.0.0.1", 1) + "/steal"
 			}),
-			req: plain(fetchers.Get("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
+			req: plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
 		{name: "redirect to https on the same host is refused",
 			handler: redirectTo(func(_ string, r *http.Request) string { return "https://" + r.Host + "/a" }),
-			req:     plain(fetchers.Get("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
+			req:     plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
 		{name: "redirect within the origin is followed",
 			handler: func(w http.ResponseWriter, r *http.Request, _ string) {
 				if r.URL.Path == "/old" {
@@ -179,14 +179,14 @@ func TestHostileInputs(t *testing.T) {
 				}
 				answer(w, r, "")
 			},
-			req: plain(fetchers.Get("/old")), check: sent(2)},
+			req: plain(fetchers.GetRequest("/old")), check: sent(2)},
 		{name: "redirect loop stops after a few hops",
 			handler: redirectTo(func(_ string, r *http.Request) string { return r.URL.Path + "x" }),
-			req:     plain(fetchers.Get("/a")), wantErr: fetchers.ErrRedirect, check: sent(1 + fetchers.DefaultMaxRedirects)},
+			req:     plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrRedirect, check: sent(1 + fetchers.DefaultMaxRedirects)},
 		{name: "no redirects at all when MaxHops is 0",
 			opts:    []fetchers.Option{fetchers.WithRedirects(fetchers.RedirectPolicy{})},
 			handler: redirectTo(func(_ string, _ *http.Request) string { return "/b" }),
-			req:     plain(fetchers.Get("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
+			req:     plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
 		{name: "cross-origin redirects allowed carry no credentials",
 			opts: []fetchers.Option{
 				fetchers.WithRedirects(fetchers.RedirectPolicy{MaxHops: 2, CrossOrigin: true}),
@@ -204,11 +204,11 @@ func TestHostileInputs(t *testing.T) {
 			handler: redirectTo(func(other string, _ *http.Request) string {
 				return strings.Replace(other, "://", "://user:"+secret+"@", 1) + "/x?token=" + secret
 			}),
-			req: plain(fetchers.Get("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
+			req: plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrRedirect, check: sent(1)},
 		{name: "transport error keeps query values out",
 			handler: func(w http.ResponseWriter, r *http.Request, _ string) { reset(w) },
 			opts:    []fetchers.Option{fetchers.WithRetries(0, 0, 0)},
-			req:     plain(fetchers.Get("/a", "api_key", secret)), wantErr: errAny, check: sent(1)},
+			req:     plain(fetchers.GetRequest("/a", "api_key", secret)), wantErr: errAny, check: sent(1)},
 		{name: "transport error keeps templated path values out",
 			handler: func(w http.ResponseWriter, r *http.Request, _ string) { reset(w) },
 			opts:    []fetchers.Option{fetchers.WithRetries(0, 0, 0)},
@@ -216,7 +216,7 @@ func TestHostileInputs(t *testing.T) {
 		{name: "retry-budget error keeps query values out",
 			handler: func(w http.ResponseWriter, r *http.Request, _ string) { reset(w) },
 			opts:    []fetchers.Option{fetchers.WithRetries(3, time.Hour, time.Hour)}, timeout: time.Minute,
-			req: plain(fetchers.Get("/a", "api_key", secret)), wantErr: fetchers.ErrNoTimeForRetry, check: sent(1)},
+			req: plain(fetchers.GetRequest("/a", "api_key", secret)), wantErr: fetchers.ErrNoTimeForRetry, check: sent(1)},
 		// Hostile upstream answers and hooks.
 		{name: "Retry-After longer than the max wait is not waited for",
 			opts: []fetchers.Option{fetchers.WithRetries(2, time.Millisecond, 50*time.Millisecond)},
@@ -224,10 +224,10 @@ func TestHostileInputs(t *testing.T) {
 				w.Header().Set("Retry-After", "30")
 				writeJSON(w, http.StatusTooManyRequests, `{}`)
 			},
-			req: plain(fetchers.Get("/a")), wantErr: fetchers.ErrNoTimeForRetry, check: sent(1)},
+			req: plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrNoTimeForRetry, check: sent(1)},
 		{name: "a panicking hook fails the call",
 			opts:    []fetchers.Option{fetchers.WithRequestHook(func(*http.Request) error { panic("hook bug") })},
-			handler: answer, req: plain(fetchers.Get("/a")), wantErr: fetchers.ErrBadRequest, check: sent(0)},
+			handler: answer, req: plain(fetchers.GetRequest("/a")), wantErr: fetchers.ErrBadRequest, check: sent(0)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -286,7 +286,7 @@ func TestRedirectErrorRedactsLocation(t *testing.T) {
 		http.Redirect(w, r, "http://user:"+secret+"@evil.example:8443/x?token="+secret+"&id=7", http.StatusFound)
 	})
 	u := newUpstream(t, f)
-	_, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a"))
 	var re *fetchers.RedirectError
 	if !errors.As(err, &re) {
 		t.Fatalf("err = %v, want a *RedirectError", err)
@@ -330,7 +330,7 @@ func TestCrossOriginRedirectDropsTraceContext(t *testing.T) {
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
 	ctx, cancel := context.WithTimeout(trace.ContextWithSpanContext(context.Background(), sc), 10*time.Second)
 	defer cancel()
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
 	if got := up.requests()[0].Header.Get("Traceparent"); got == "" {

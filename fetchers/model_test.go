@@ -64,7 +64,7 @@ func TestModelScoreSendsFlatFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(amount, 39.5)}, score)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(amount, 39.5)}, score)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestModelScoreBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, _ := executor.Run(context.Background(), g, []executor.Input{executor.Bind(in, rows)}, out)
+		res, _ := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(in, rows)}, out)
 		defer res.Release()
 		n := res.Node(out)
 		if !errors.Is(n.Cause, fetchers.ErrRowCount) {

@@ -24,12 +24,12 @@ func runAccount(t *testing.T, u *fetchers.Upstream, opts ...nodes.Option) execut
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")
 	acct := fetchers.JSON1[string, account](b, "account", u, id,
-		func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil }, opts...)
+		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil }, opts...)
 	g, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := executor.Run(context.Background(), g, []executor.Input{executor.Bind(id, "a1")}, acct)
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(id, "a1")}, acct)
 	if res == nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestBadBodiesNameUpstreamNodeAndProblem(t *testing.T) {
 			})
 			u := newUpstream(t, f)
 			n := runAccount(t, u)
-			if n.Outcome != executor.Error || !errors.Is(n.Cause, c.want) {
+			if n.Outcome != executor.OutcomeError || !errors.Is(n.Cause, c.want) {
 				t.Fatalf("outcome %v, cause %v: want error wrapping %v", n.Outcome, n.Cause, c.want)
 			}
 			mustContain(t, n.Cause.Error(), `upstream "accounts"`, `node "account"`, "/accounts/a1", c.says)
@@ -74,7 +74,7 @@ func TestNodeTimeoutBoundsTheFetch(t *testing.T) {
 	f = newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) { f.hang(r) })
 	u := newUpstream(t, f)
 	n := runAccount(t, u, nodes.Timeout(50*time.Millisecond), nodes.Fallback(account{ID: "fallback"}))
-	if n.Outcome != executor.Fallback || !errors.Is(n.Cause, context.DeadlineExceeded) {
+	if n.Outcome != executor.OutcomeFallback || !errors.Is(n.Cause, context.DeadlineExceeded) {
 		t.Fatalf("outcome %v (%v), want a fallback on the timeout", n.Outcome, n.Cause)
 	}
 	eventually(t, "the hung request to be canceled", func() bool { return f.canceled.Load() == 1 })
@@ -95,7 +95,7 @@ func TestRequestCarriesTraceDeadlineAndHooks(t *testing.T) {
 	}))
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req := fetchers.Get("/a")
+	req := fetchers.GetRequest("/a")
 	req.Header = http.Header{"Accept": {"application/vnd.accounts+json"}}
 	if _, err := fetchers.FetchJSON[account](ctx, u, req); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestFailingHookSendsNothing(t *testing.T) {
 	u := newUpstream(t, f, fetchers.WithBearerToken(func(context.Context) (string, error) {
 		return "", errors.New("token expired")
 	}))
-	_, err := fetchers.FetchJSON[account](context.Background(), u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](context.Background(), u, fetchers.GetRequest("/a"))
 	if !errors.Is(err, fetchers.ErrBadRequest) || !strings.Contains(err.Error(), "token expired") {
 		t.Fatalf("err = %v, want ErrBadRequest naming the token error", err)
 	}
@@ -134,7 +134,7 @@ func TestFailingHookSendsNothing(t *testing.T) {
 
 func TestBuildErrors(t *testing.T) {
 	b := graph.NewBuilder()
-	fetchers.JSON0[account](b, "orphan", nil, fetchers.Get("/a"))
+	fetchers.JSON0[account](b, "orphan", nil, fetchers.GetRequest("/a"))
 	if _, err := b.Build(); err == nil || !strings.Contains(err.Error(), "orphan") {
 		t.Errorf("nil upstream: err = %v, want one naming the node", err)
 	}
@@ -177,7 +177,7 @@ func TestPathAndQueryJoinBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	got, err := fetchers.FetchJSON[account](context.Background(), u, fetchers.Get("accounts/a b", "z", "1", "a", "2"))
+	got, err := fetchers.FetchJSON[account](context.Background(), u, fetchers.GetRequest("accounts/a b", "z", "1", "a", "2"))
 	if err != nil {
 		t.Fatal(err)
 	}

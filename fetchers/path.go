@@ -153,14 +153,14 @@ func PathOf(template string, values ...string) (string, error) {
 	return t.Expand(values...)
 }
 
-// GetPath returns a GET Request of template filled with values (see
+// GetPathRequest returns a GET Request of template filled with values (see
 // PathOf), with the template kept in Request.PathValues form, so that
 // errors show the template rather than the values. The error is that of a
 // bad template or value; the request is checked again when sent.
 //
 //	fetchers.JSON1[string, Account](b, "account", accounts, cardID,
-//		func(id string) (fetchers.Request, error) { return fetchers.GetPath("/accounts/{id}", id) })
-func GetPath(template string, values ...string) (Request, error) {
+//		func(id string) (fetchers.Request, error) { return fetchers.GetPathRequest("/accounts/{id}", id) })
+func GetPathRequest(template string, values ...string) (Request, error) {
 	r := Request{Method: http.MethodGet, Path: template, PathValues: append([]string{}, values...)}
 	_, err := r.escapedPath()
 	return r, err

@@ -91,7 +91,7 @@ func FuzzPathTemplate(f *testing.F) {
 		}
 
 		// The fixed template: one value, one segment, one query value.
-		req, err := fetchers.GetPath("/a/{x}/b", v)
+		req, err := fetchers.GetPathRequest("/a/{x}/b", v)
 		if refused(v) {
 			if !errors.Is(err, fetchers.ErrBadPath) {
 				t.Fatalf("GetPath with %q: err = %v, want ErrBadPath", v, err)

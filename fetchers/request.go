@@ -48,11 +48,11 @@ type Request struct {
 	Idempotent bool
 }
 
-// Get returns a GET Request of path (in escaped form, see Request.Path)
+// GetRequest returns a GET Request of path (in escaped form, see Request.Path)
 // with query given as key, value pairs; query values are escaped. An odd
 // trailing key gets an empty value. A path holding values from outside is
 // built with GetPath instead.
-func Get(path string, keyValues ...string) Request {
+func GetRequest(path string, keyValues ...string) Request {
 	r := Request{Method: http.MethodGet, Path: path}
 	if len(keyValues) > 0 {
 		r.Query = url.Values{}
@@ -67,12 +67,12 @@ func Get(path string, keyValues ...string) Request {
 	return r
 }
 
-// PostJSON returns a POST Request of path that sends body as JSON. For a
+// PostJSONRequest returns a POST Request of path that sends body as JSON. For a
 // path holding values from outside, give a template and set PathValues:
 //
-//	r := fetchers.PostJSON("/cards/{id}/holds", hold)
+//	r := fetchers.PostJSONRequest("/cards/{id}/holds", hold)
 //	r.PathValues = []string{cardID}
-func PostJSON(path string, body any) Request {
+func PostJSONRequest(path string, body any) Request {
 	return Request{Method: http.MethodPost, Path: path, Body: body}
 }
 

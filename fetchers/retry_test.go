@@ -26,7 +26,7 @@ func TestRetriesServerErrorsThenSucceeds(t *testing.T) {
 		writeJSON(w, http.StatusOK, okAccount)
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, 5*time.Millisecond))
-	got, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/accounts/a1"))
+	got, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/accounts/a1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRetriesGiveUpAfterLimit(t *testing.T) {
 		writeJSON(w, http.StatusInternalServerError, `{"error":"boom"}`)
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
-	_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/accounts/a1"))
+	_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/accounts/a1"))
 	if !errors.Is(err, fetchers.ErrStatus) {
 		t.Fatalf("err = %v, want ErrStatus", err)
 	}
@@ -66,7 +66,7 @@ func TestNoRetryOnClientErrorOrNotImplemented(t *testing.T) {
 			writeJSON(w, status, `{}`)
 		})
 		u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
-		_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/x"))
+		_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/x"))
 		if !errors.Is(err, fetchers.ErrStatus) || asError(t, err).Status != status {
 			t.Errorf("status %d: err = %v", status, err)
 		}
@@ -82,13 +82,13 @@ func TestPostIsRetriedOnlyWhenIdempotent(t *testing.T) {
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
 	ctx := withTimeout(t, 5*time.Second)
-	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSON("/charge", map[string]int{"amount": 1})); err == nil {
+	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSONRequest("/charge", map[string]int{"amount": 1})); err == nil {
 		t.Fatal("want an error")
 	}
 	if h := f.hits.Load(); h != 1 {
 		t.Errorf("plain POST: server hits = %d, want 1", h)
 	}
-	req := fetchers.PostJSON("/score", map[string]int{"amount": 1})
+	req := fetchers.PostJSONRequest("/score", map[string]int{"amount": 1})
 	req.Idempotent = true
 	if _, err := fetchers.FetchJSON[account](ctx, u, req); err == nil {
 		t.Fatal("want an error")
@@ -112,7 +112,7 @@ func TestTooManyRequestsHonoursRetryAfter(t *testing.T) {
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, 2*time.Second))
 	start := time.Now()
-	if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
 	// The backoff alone is 1 ms: waiting about a second means Retry-After won.
@@ -131,7 +131,7 @@ func TestRetryAfterPastDeadlineFailsAtOnce(t *testing.T) {
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
 	start := time.Now()
-	_, err := fetchers.FetchJSON[account](withTimeout(t, 2*time.Second), u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](withTimeout(t, 2*time.Second), u, fetchers.GetRequest("/a"))
 	elapsed := time.Since(start)
 	if !errors.Is(err, fetchers.ErrNoTimeForRetry) || !errors.Is(err, fetchers.ErrStatus) {
 		t.Fatalf("err = %v, want ErrNoTimeForRetry and ErrStatus", err)
@@ -155,7 +155,7 @@ func TestRetriesNeverPassTheDeadline(t *testing.T) {
 	const budget = 400 * time.Millisecond
 	ctx := withTimeout(t, budget)
 	deadline, _ := ctx.Deadline()
-	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 	over := time.Since(deadline)
 	if !errors.Is(err, fetchers.ErrNoTimeForRetry) {
 		t.Fatalf("err = %v, want ErrNoTimeForRetry (gave up before the deadline)", err)
@@ -179,7 +179,7 @@ func TestConnectionResetIsRetried(t *testing.T) {
 		writeJSON(w, http.StatusOK, okAccount)
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
-	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
 	if s := u.Stats(); s.Attempts != 2 || s.Retries != 1 {
@@ -202,7 +202,7 @@ func TestHungUpstreamEndsAtDeadline(t *testing.T) {
 		u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
 		ctx := withTimeout(t, budget)
 		deadline, _ := ctx.Deadline()
-		_, err = fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+		_, err = fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 		over = time.Since(deadline)
 		if f.hits.Load() > 0 || budget >= 5*time.Second {
 			break
@@ -230,7 +230,7 @@ func TestTruncatedBody(t *testing.T) {
 			writeJSON(w, http.StatusOK, okAccount)
 		})
 		u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
-		if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/a")); err != nil {
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 			t.Fatal(err)
 		}
 		if h := f.hits.Load(); h != 2 {
@@ -242,7 +242,7 @@ func TestTruncatedBody(t *testing.T) {
 			truncate(w, 100, okAccount[:5])
 		})
 		u := newUpstream(t, f, fetchers.WithRetries(1, time.Millisecond, time.Millisecond))
-		_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/a"))
+		_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a"))
 		if !errors.Is(err, fetchers.ErrTruncated) {
 			t.Fatalf("err = %v, want ErrTruncated", err)
 		}
@@ -264,7 +264,7 @@ func TestOversizedBody(t *testing.T) {
 				w.Write([]byte(big))
 			})
 			u := newUpstream(t, f, fetchers.WithMaxBodyBytes(1000), fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
-			_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/a"))
+			_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a"))
 			if !errors.Is(err, fetchers.ErrTooLarge) {
 				t.Fatalf("err = %v, want ErrTooLarge", err)
 			}
@@ -291,7 +291,7 @@ func TestSlowBodyEndsAtDeadline(t *testing.T) {
 	u := newUpstream(t, f)
 	ctx := withTimeout(t, 100*time.Millisecond)
 	deadline, _ := ctx.Deadline()
-	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
@@ -309,7 +309,7 @@ func TestEachAttemptTellsTheTimeLeft(t *testing.T) {
 		writeJSON(w, http.StatusOK, okAccount)
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(2, 20*time.Millisecond, 20*time.Millisecond))
-	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.Get("/a")); err != nil {
+	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
 	f.mu.Lock()
@@ -336,14 +336,14 @@ func TestRetryFloorLearnsFromFailures(t *testing.T) {
 	})
 	u := newUpstream(t, f, fetchers.WithRetries(1, time.Millisecond, time.Millisecond), neverTrip)
 	for i := 0; i < 12; i++ { // 24 failed attempts of ~30 ms
-		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.Get("/a")); err == nil {
+		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a")); err == nil {
 			t.Fatal("want the 503 to fail")
 		}
 	}
 	before := f.hits.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Millisecond)
 	defer cancel()
-	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.Get("/a"))
+	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 	if !errors.Is(err, fetchers.ErrNoTimeForRetry) && !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v", err)
 	}

@@ -15,7 +15,7 @@
 //		graphtest.Stub(score, 0.93),
 //		graphtest.Forbid(kyc),                   // fails the test if it runs
 //	)
-//	run := h.Run(ctx, []executor.Input{executor.Bind(card, "c1")}, decision)
+//	run := h.Run(ctx, []executor.Binding{executor.Bind(card, "c1")}, decision)
 //	graphtest.ExpectValue(run, decision, "review")
 //	run.ExpectRan(score)
 //	run.ExpectTimedOut(device)

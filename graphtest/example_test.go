@@ -64,7 +64,7 @@ func Example() {
 	t := &exampleT{} // in a test: t
 	defer t.end()
 	g, card, score, decision := scoreGraph()
-	inputs := []executor.Input{executor.Bind(card, "c1")}
+	inputs := []executor.Binding{executor.Bind(card, "c1")}
 
 	for _, tc := range []struct {
 		stub graphtest.Option

@@ -31,13 +31,13 @@ func TestInjectedFaults(t *testing.T) {
 	}
 	run := h.Run(context.Background(), inputs(a), a.decision, a.spent)
 	run.ExpectOutcomes(graphtest.Outcomes{
-		"account":  executor.OK,
-		"device":   executor.Fallback,
-		"recent":   executor.Error,
-		"amounts":  executor.Error,
-		"spent":    executor.Fallback,
-		"model":    executor.Error,
-		"decision": executor.Error,
+		"account":  executor.OutcomeOK,
+		"device":   executor.OutcomeFallback,
+		"recent":   executor.OutcomeError,
+		"amounts":  executor.OutcomeError,
+		"spent":    executor.OutcomeFallback,
+		"model":    executor.OutcomeError,
+		"decision": executor.OutcomeError,
 	})
 	run.ExpectCause(a.recent, graphtest.ErrInjected)
 	var p *executor.PanicError

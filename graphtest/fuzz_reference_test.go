@@ -226,7 +226,7 @@ func (fz *fuzzGraph) eval(i int, ex []expect) expect {
 					failed = op
 				}
 			case ex[op].value.(bool) == decisive:
-				e.value, e.outcome = decisive, executor.OK
+				e.value, e.outcome = decisive, executor.OutcomeOK
 				return e
 			}
 		}
@@ -242,15 +242,15 @@ func (fz *fuzzGraph) eval(i int, ex []expect) expect {
 	switch {
 	case e.never:
 	case e.fail == failNone:
-		e.outcome = executor.OK
+		e.outcome = executor.OutcomeOK
 	default:
-		e.outcome = executor.Error
+		e.outcome = executor.OutcomeError
 		if e.fail == failTimeout {
-			e.outcome = executor.Timeout
+			e.outcome = executor.OutcomeTimeout
 		}
 		switch n.fb {
 		case fbValue, fbFunc:
-			e.outcome, e.value = executor.Fallback, n.fallbackValue(e.fail == failTimeout)
+			e.outcome, e.value = executor.OutcomeFallback, n.fallbackValue(e.fail == failTimeout)
 		case fbRefuses:
 			e.fbRefused = true
 		}
@@ -347,16 +347,16 @@ func (fz *fuzzGraph) checkDoomed(run *graphtest.Run, closure []bool) []string {
 	var problems []string
 	for i := range fz.nodes {
 		nr := res.Node(graph.NodeID(i))
-		want := executor.Skipped
+		want := executor.OutcomeSkipped
 		switch {
 		case closure[i] && fz.nodes[i].kind == kInput && !fz.nodes[i].bound:
-			want = executor.Error
+			want = executor.OutcomeError
 			var ue *executor.UnboundInputError
 			if !errors.As(nr.Cause, &ue) || ue.Input != fz.name(i) {
 				problems = append(problems, fmt.Sprintf("%s: cause %v, want an UnboundInputError", fz.name(i), nr.Cause))
 			}
 		case closure[i]:
-			want = executor.Canceled
+			want = executor.OutcomeCanceled
 		}
 		if nr.Outcome != want {
 			problems = append(problems, fmt.Sprintf("%s: ended %s (%v); an input it needs is unbound: want %s", fz.name(i), nr.Outcome, nr.Cause, want))
@@ -385,15 +385,15 @@ func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect) []string {
 		e := &ex[i]
 		switch nd[i] {
 		case needNone:
-			if nr.Outcome != executor.Skipped {
+			if nr.Outcome != executor.OutcomeSkipped {
 				bad(i, "ended %s (%v), but nothing needs it: want skipped", nr.Outcome, nr.Cause)
 			}
 			continue
 		case needMust:
 			if e.never {
-				want := executor.Canceled
+				want := executor.OutcomeCanceled
 				if e.neverRunning {
-					want = executor.Timeout
+					want = executor.OutcomeTimeout
 				}
 				if nr.Outcome != want {
 					bad(i, "ended %s (%v), want %s at the run's deadline", nr.Outcome, nr.Cause, want)
@@ -411,9 +411,9 @@ func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect) []string {
 				bad(i, "took branch %q, want %q", nr.Branch, e.branch)
 			}
 		case needMaybe:
-			allowed := []executor.Outcome{executor.Skipped, executor.Canceled}
+			allowed := []executor.Outcome{executor.OutcomeSkipped, executor.OutcomeCanceled}
 			if fz.deadlineMode || e.never {
-				allowed = append(allowed, executor.Timeout)
+				allowed = append(allowed, executor.OutcomeTimeout)
 			}
 			if !e.never {
 				allowed = append(allowed, e.outcome)
@@ -510,8 +510,8 @@ func sameValue(got, want any) bool {
 }
 
 // bindings binds the inputs the generator chose to bind.
-func (fz *fuzzGraph) bindings(refs []fuzzRef) []executor.Input {
-	var in []executor.Input
+func (fz *fuzzGraph) bindings(refs []fuzzRef) []executor.Binding {
+	var in []executor.Binding
 	for i, n := range fz.nodes {
 		if n.kind == kInput && n.bound {
 			in = append(in, executor.Bind(refs[i].(graph.Ref[int]), project(tInt, n.c).(int)))

@@ -65,7 +65,7 @@ type Harness struct {
 	runTimeout time.Duration
 	exOpts     []executor.Option
 	faults     []Fault
-	inputs     []executor.Input // replayed inputs
+	inputs     []executor.Binding // replayed inputs
 
 	mu    sync.Mutex
 	ended bool // the test's cleanups are done with the harness
@@ -194,7 +194,7 @@ func ExecutorOptions(opts ...executor.Option) Option {
 // allowed, or a hung node with no deadline to end it; and when the executor
 // refuses the inputs or targets. A target without a value is not a failure
 // by itself: assert on it.
-func (h *Harness) Run(ctx context.Context, inputs []executor.Input, targets ...graph.Target) *Run {
+func (h *Harness) Run(ctx context.Context, inputs []executor.Binding, targets ...graph.Target) *Run {
 	h.t.Helper()
 	for _, tg := range targets {
 		if tg == nil {

@@ -40,8 +40,8 @@ func stubsExcept(a *authGraph, except ...string) []graphtest.Option {
 	return out
 }
 
-func inputs(a *authGraph) []executor.Input {
-	return []executor.Input{executor.Bind(a.card, "c1")}
+func inputs(a *authGraph) []executor.Binding {
+	return []executor.Binding{executor.Bind(a.card, "c1")}
 }
 
 func TestStubsDecideTheRun(t *testing.T) {
@@ -250,7 +250,7 @@ func TestFailureShowsTheOutcomeTable(t *testing.T) {
 		run := h.Run(context.Background(), inputs(a), a.decision)
 		graphtest.ExpectValue(run, a.decision, "approve")
 		run.ExpectOK(a.kyc)
-		run.ExpectOutcomes(graphtest.Outcomes{"kyc": executor.OK, "model": executor.Canceled, "account": executor.OK})
+		run.ExpectOutcomes(graphtest.Outcomes{"kyc": executor.OutcomeOK, "model": executor.OutcomeCanceled, "account": executor.OutcomeOK})
 	})
 	out := f.output()
 	mustContain(t, out,

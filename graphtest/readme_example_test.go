@@ -70,7 +70,7 @@ func TestReviewWhenTheDeviceServiceHangs(t *testing.T) {
 		graphtest.Stub(d.model, 0.93),
 		graphtest.Forbid(d.kyc), // fails the test if it runs
 	)
-	run := h.Run(context.Background(), []executor.Input{executor.Bind(d.card, "c1")}, d.decision)
+	run := h.Run(context.Background(), []executor.Binding{executor.Bind(d.card, "c1")}, d.decision)
 
 	graphtest.ExpectValue(run, d.decision, "review")
 	run.ExpectRan(d.model)
@@ -85,7 +85,7 @@ func TestReplayAProductionRun(t *testing.T) {
 		graphtest.Stub(d.device, Device{Risk: 0.1}),
 		graphtest.Stub(d.kyc, 0.2),
 		graphtest.Stub(d.model, 0.95),
-	).Run(context.Background(), []executor.Input{executor.Bind(d.card, "c1")}, d.decision)
+	).Run(context.Background(), []executor.Binding{executor.Bind(d.card, "c1")}, d.decision)
 	res := recorded.Result()
 	path := t.TempDir() + "/run.json"
 
@@ -120,7 +120,7 @@ func TestDecisionSurvivesDeviceFaults(t *testing.T) {
 			// latency, an error, a panic or a hang, drawn from the seed
 			graphtest.RandomFaults(seed, graphtest.FaultNodes(d.device), graphtest.FaultRate(1)),
 		)
-		run := h.Run(context.Background(), []executor.Input{executor.Bind(d.card, "c1")}, d.decision)
+		run := h.Run(context.Background(), []executor.Binding{executor.Bind(d.card, "c1")}, d.decision)
 		run.ExpectHasValue(d.decision) // the device's timeout and fallback keep a decision possible
 	}
 }

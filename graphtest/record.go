@@ -167,7 +167,7 @@ func Replay(rec *Recording) Option {
 
 // Inputs returns the inputs of the recording given to [Replay], to pass to
 // [Harness.Run]; nil without a replay.
-func (h *Harness) Inputs() []executor.Input { return h.inputs }
+func (h *Harness) Inputs() []executor.Binding { return h.inputs }
 
 type replayStub struct {
 	id graph.NodeID
@@ -175,7 +175,7 @@ type replayStub struct {
 }
 
 // decode checks the recording against g and turns it into stubs and inputs.
-func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Input, error) {
+func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Binding, error) {
 	var errs []error
 	mismatch := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s", ErrRecordingMismatch, fmt.Sprintf(format, args...)))
@@ -203,7 +203,7 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Input, er
 		}
 		return n, true
 	}
-	var inputs []executor.Input
+	var inputs []executor.Binding
 	for _, rn := range rec.Inputs {
 		n, ok := check(rn)
 		if !ok || !rn.Outcome.HasValue() {
@@ -214,7 +214,7 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Input, er
 			mismatch("%v", err)
 			continue
 		}
-		inputs = append(inputs, executor.BindName(n.Name, v))
+		inputs = append(inputs, executor.BindNamed(n.Name, v))
 	}
 	var stubs []replayStub
 	for _, rn := range rec.Nodes {
@@ -245,18 +245,18 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Input, er
 // replayBehavior is the stub that reproduces recorded node rn of n.
 func replayBehavior(n *graph.Node, rn RecordedNode) (*behavior, error) {
 	switch {
-	case rn.Outcome == executor.OK:
+	case rn.Outcome == executor.OutcomeOK:
 		v, err := decodeValue(n, rn.Value)
 		if err != nil {
 			return nil, err
 		}
 		return &behavior{desc: "replayed value " + short(v), value: v}, nil
-	case rn.Outcome == executor.Timeout || rn.TimedOut && rn.Outcome == executor.Fallback:
+	case rn.Outcome == executor.OutcomeTimeout || rn.TimedOut && rn.Outcome == executor.OutcomeFallback:
 		if n.Timeout > 0 {
 			return &behavior{desc: "replayed timeout (hang)", hang: true}, nil
 		}
 		return &behavior{desc: "replayed timeout", err: &replayedError{cause: rn.Cause, is: context.DeadlineExceeded}}, nil
-	case rn.Outcome == executor.Error || rn.Outcome == executor.Fallback:
+	case rn.Outcome == executor.OutcomeError || rn.Outcome == executor.OutcomeFallback:
 		return &behavior{desc: "replayed error", err: &replayedError{cause: rn.Cause}}, nil
 	}
 	return &behavior{desc: "not recorded (" + rn.Outcome.String() + ")", err: fmt.Errorf("node %q was %s in the recording: %w", n.Name, rn.Outcome, ErrNotRecorded)}, nil

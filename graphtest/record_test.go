@@ -31,7 +31,7 @@ func recordRun(t *testing.T, a *authGraph, model graphtest.Option) (*graphtest.R
 		graphtest.Stub(a.kyc, 0.25),
 		model,
 	)...)
-	run := h.Run(context.Background(), []executor.Input{executor.Bind(a.card, "c42")}, a.decision)
+	run := h.Run(context.Background(), []executor.Binding{executor.Bind(a.card, "c42")}, a.decision)
 	rec, err := graphtest.Record(run.Result())
 	if err != nil {
 		t.Fatal(err)

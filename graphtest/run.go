@@ -120,7 +120,7 @@ func (r *Run) expectAll(nodes []Node, what string, want ...executor.Outcome) {
 // ExpectOK checks that nodes produced their own values.
 func (r *Run) ExpectOK(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "ok", executor.OK)
+	r.expectAll(nodes, "ok", executor.OutcomeOK)
 }
 
 // ExpectRan checks that the run needed nodes and that each reached an end
@@ -128,46 +128,46 @@ func (r *Run) ExpectOK(nodes ...Node) {
 // or canceled.
 func (r *Run) ExpectRan(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "ran (ok, fallback, error or timeout)", executor.OK, executor.Fallback, executor.Error, executor.Timeout)
+	r.expectAll(nodes, "ran (ok, fallback, error or timeout)", executor.OutcomeOK, executor.OutcomeFallback, executor.OutcomeError, executor.OutcomeTimeout)
 }
 
 // ExpectSkipped checks that the run did not need nodes: not an ancestor of
 // a target, or on a branch not taken.
 func (r *Run) ExpectSkipped(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "skipped", executor.Skipped)
+	r.expectAll(nodes, "skipped", executor.OutcomeSkipped)
 }
 
 // ExpectFellBack checks that nodes failed and took their fallback values.
 func (r *Run) ExpectFellBack(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "fell back", executor.Fallback)
+	r.expectAll(nodes, "fell back", executor.OutcomeFallback)
 }
 
 // ExpectTimedOut checks that nodes ran out of time (with no fallback).
 func (r *Run) ExpectTimedOut(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "timed out", executor.Timeout)
+	r.expectAll(nodes, "timed out", executor.OutcomeTimeout)
 }
 
 // ExpectErrored checks that nodes failed with an error (with no fallback),
 // by themselves or through a dependency.
 func (r *Run) ExpectErrored(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "error", executor.Error)
+	r.expectAll(nodes, "error", executor.OutcomeError)
 }
 
 // ExpectCanceled checks that nodes were canceled.
 func (r *Run) ExpectCanceled(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "canceled", executor.Canceled)
+	r.expectAll(nodes, "canceled", executor.OutcomeCanceled)
 }
 
 // ExpectHasValue checks that nodes have a value, their own or a fallback:
 // what a fault-injection test asks of its decision.
 func (r *Run) ExpectHasValue(nodes ...Node) {
 	r.h.t.Helper()
-	r.expectAll(nodes, "a value (ok or fallback)", executor.OK, executor.Fallback)
+	r.expectAll(nodes, "a value (ok or fallback)", executor.OutcomeOK, executor.OutcomeFallback)
 }
 
 // ExpectCause checks that node n has a cause matching target (errors.Is):

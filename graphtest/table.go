@@ -17,7 +17,7 @@ func (r *Run) table() string {
 	fmt.Fprintln(w, "\tnode\tkind\toutcome\tduration\tcause\tstub")
 	for _, nr := range r.res.Nodes() {
 		dur, cause := "-", ""
-		if nr.Outcome != executor.Skipped {
+		if nr.Outcome != executor.OutcomeSkipped {
 			dur = nr.Duration().Round(time.Microsecond).String()
 		}
 		if nr.Cause != nil {

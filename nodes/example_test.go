@@ -14,7 +14,7 @@ import (
 
 // run builds the graph, runs it for target with the given bindings and
 // prints the target's value and how each named node ended.
-func run[T any](b *graph.Builder, target nodes.Ref[T], inputs []executor.Input, show ...string) {
+func run[T any](b *graph.Builder, target nodes.Ref[T], inputs []executor.Binding, show ...string) {
 	g, err := b.Build()
 	if err != nil {
 		fmt.Println("build:", err)
@@ -46,7 +46,7 @@ func ExampleFetch1() {
 	// 2. The compute: pure logic over the fetched value.
 	approve := nodes.Compute1(b, "approve", limit, func(l int) (bool, error) { return l >= 100, nil })
 
-	run(b, approve, []executor.Input{executor.Bind(card, "c1")}, "limit", "approve")
+	run(b, approve, []executor.Binding{executor.Bind(card, "c1")}, "limit", "approve")
 	// Output:
 	// value: true
 	//   limit    ok
@@ -64,7 +64,7 @@ func ExampleFetchN() {
 		return float64(len(id)*amt) / 1000, nil // a model call in real life
 	})
 
-	run(b, score, []executor.Input{executor.Bind(card, "c1"), executor.Bind(amount, 250)})
+	run(b, score, []executor.Binding{executor.Bind(card, "c1"), executor.Bind(amount, 250)})
 	// Output:
 	// value: 0.5
 }
@@ -83,7 +83,7 @@ func ExampleIf() {
 	})
 	decision := nodes.If(b, "decision", allowed, approve, fraud)
 
-	run(b, decision, []executor.Input{executor.Bind(card, "vip-7")}, "allowed", "approve", "fraud")
+	run(b, decision, []executor.Binding{executor.Bind(card, "vip-7")}, "allowed", "approve", "fraud")
 	// Output:
 	// value: approve
 	//   allowed  ok
@@ -109,7 +109,7 @@ func ExampleSwitch() {
 		nodes.On("eu", eu),
 		nodes.On("US", us))
 
-	run(b, threshold, []executor.Input{executor.Bind(country, "FR")}, "eu_rules", "us_rules", "default_rules")
+	run(b, threshold, []executor.Binding{executor.Bind(country, "FR")}, "eu_rules", "us_rules", "default_rules")
 	// Output:
 	// value: 30
 	//   eu_rules ok
@@ -160,7 +160,7 @@ func ExampleEach() {
 		return len(m), nil // a call per merchant
 	}, nodes.Limit(2))
 
-	run(b, risks, []executor.Input{executor.Bind(merchants, []string{"acme", "globex", "initech"})})
+	run(b, risks, []executor.Binding{executor.Bind(merchants, []string{"acme", "globex", "initech"})})
 	// Output:
 	// value: [4 6 7]
 }

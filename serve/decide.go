@@ -184,13 +184,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 // parseInputs reads a flat JSON object of inputs, converting each to its
 // declared type. An unknown, missing or ill-typed input is an error naming
 // the field.
-func (sv *served) parseInputs(body []byte) (map[string]any, []executor.Input, string, error) {
+func (sv *served) parseInputs(body []byte) (map[string]any, []executor.Binding, string, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, nil, "", errors.New("the body must be a JSON object of inputs, such as {\"" + sv.firstInput() + "\": ...}")
 	}
 	named := make(map[string]any, len(sv.inputs))
-	inputs := make([]executor.Input, 0, len(sv.inputs))
+	inputs := make([]executor.Binding, 0, len(sv.inputs))
 	for name, v := range raw {
 		i, ok := sv.byName[name]
 		if !ok {
@@ -201,7 +201,7 @@ func (sv *served) parseInputs(body []byte) (map[string]any, []executor.Input, st
 			return nil, nil, name, fmt.Errorf("input %q: %w", name, err)
 		}
 		named[name] = x
-		inputs = append(inputs, executor.BindName(name, x))
+		inputs = append(inputs, executor.BindNamed(name, x))
 	}
 	if len(named) < len(sv.inputs) {
 		for _, in := range sv.inputs {
@@ -237,7 +237,7 @@ func (sv *served) inputList() string {
 // run runs the graph once and makes its answer. ctx carries the run's
 // request cache. The Result is nil when the run could not start; otherwise
 // the caller releases it.
-func (s *Server) run(ctx context.Context, sv *served, inputs []executor.Input, explain bool) (*executor.Result, Answer) {
+func (s *Server) run(ctx context.Context, sv *served, inputs []executor.Binding, explain bool) (*executor.Result, Answer) {
 	ans := Answer{Graph: sv.name, Version: sv.version, RunID: s.newRunID()}
 	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
 		ans.TraceID = sc.TraceID().String()
@@ -296,13 +296,13 @@ func (s *Server) collectNodes(sv *served, res *executor.Result, ans *Answer, exp
 	for i := range n {
 		nr := res.Node(graph.NodeID(i))
 		switch nr.Outcome {
-		case executor.OK, executor.Skipped:
-		case executor.Fallback:
+		case executor.OutcomeOK, executor.OutcomeSkipped:
+		case executor.OutcomeFallback:
 			k.fallback = true
 		default:
 			k.failed = true
 		}
-		notOK := nr.Outcome != executor.OK && nr.Outcome != executor.Skipped
+		notOK := nr.Outcome != executor.OutcomeOK && nr.Outcome != executor.OutcomeSkipped
 		if !notOK && !explain {
 			continue
 		}

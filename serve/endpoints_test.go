@@ -272,9 +272,9 @@ func TestRunObserverSeesEveryRunAndReusesFetches(t *testing.T) {
 		v, _ := run.Result.Value(id)
 		// A shadow run with the request's context: every fetch is in its cache.
 		before := fx.up.gets()
-		var inputs []executor.Input
+		var inputs []executor.Binding
 		for k, v := range run.Inputs {
-			inputs = append(inputs, executor.BindName(k, v))
+			inputs = append(inputs, executor.BindNamed(k, v))
 		}
 		res, err := ex.Run(ctx, inputs, id)
 		if err != nil {
@@ -285,7 +285,7 @@ func TestRunObserverSeesEveryRunAndReusesFetches(t *testing.T) {
 		}
 		var failed []string
 		for _, n := range run.Result.Nodes() {
-			if n.Outcome != executor.OK && n.Outcome != executor.Skipped {
+			if n.Outcome != executor.OutcomeOK && n.Outcome != executor.OutcomeSkipped {
 				failed = append(failed, n.Name+" "+n.Outcome.String()+": "+fmt.Sprint(n.Cause))
 			}
 		}

@@ -50,7 +50,7 @@ func Example() {
 
 	ex, _ := executor.New(live)
 	ctx := fetchers.WithRequestCache(context.Background()) // what the candidate's fetches reuse
-	res, _ := ex.Run(ctx, []executor.Input{executor.Bind(amount, 450)}, decision)
+	res, _ := ex.Run(ctx, []executor.Binding{executor.Bind(amount, 450)}, decision)
 	logger.Observe(ctx, "", res) // returns at once; the candidate runs on its own
 	res.Release()
 

@@ -199,12 +199,12 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 	r.started.Add(1)
 
 	g := r.ex.Graph()
-	inputs := make([]executor.Input, 0, len(r.inputs))
+	inputs := make([]executor.Binding, 0, len(r.inputs))
 	for _, id := range r.inputs {
 		name := g.Name(id)
 		if lid, ok := res.Graph().Lookup(name); ok {
 			if v, bound := res.Bound(lid); bound {
-				inputs = append(inputs, executor.BindName(name, v))
+				inputs = append(inputs, executor.BindNamed(name, v))
 			}
 		}
 	}
@@ -241,7 +241,7 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 }
 
 // shadow runs the candidate and hands its result to done.
-func (r *Runner) shadow(ctx context.Context, inputs []executor.Input, targets []graph.NodeID, lives []captured, done func(*decisionlog.Shadow)) {
+func (r *Runner) shadow(ctx context.Context, inputs []executor.Binding, targets []graph.NodeID, lives []captured, done func(*decisionlog.Shadow)) {
 	defer r.wg.Done()
 	defer func() { <-r.sem }()
 	sh := &decisionlog.Shadow{Graph: r.rec.Name(), GraphVersion: r.rec.Version(), Targets: []decisionlog.Value{}, Diff: []decisionlog.Diff{}}
@@ -267,7 +267,7 @@ func (r *Runner) shadow(ctx context.Context, inputs []executor.Input, targets []
 	done(sh)
 }
 
-func (r *Runner) runCandidate(ctx context.Context, inputs []executor.Input, targets []graph.NodeID, lives []captured, sh *decisionlog.Shadow) {
+func (r *Runner) runCandidate(ctx context.Context, inputs []executor.Binding, targets []graph.NodeID, lives []captured, sh *decisionlog.Shadow) {
 	if len(targets) == 0 {
 		sh.Err = "shadow: the candidate has none of the live run's targets"
 		return
@@ -284,7 +284,7 @@ func (r *Runner) runCandidate(ctx context.Context, inputs []executor.Input, targ
 	if res == nil {
 		sh.Err = err.Error()
 		for _, lv := range lives {
-			r.compare(ctx, sh, lv, captured{name: lv.name, outcome: executor.Error})
+			r.compare(ctx, sh, lv, captured{name: lv.name, outcome: executor.OutcomeError})
 		}
 		return
 	}

@@ -87,7 +87,7 @@ func graphs(t *testing.T, b *backend, decide func(a account, amt int, vel int) (
 	p.card = nodes.Input[string](lb, "card")
 	p.amount = nodes.Input[int](lb, "amount")
 	acc := fetchers.JSON1[string, account](lb, "account", b.upstream(t), p.card,
-		func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil })
+		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil })
 	p.liveDec = nodes.Compute2(lb, "decision", acc, p.amount, func(a account, amt int) (string, error) {
 		if amt > a.Limit {
 			return "decline", nil
@@ -103,9 +103,9 @@ func graphs(t *testing.T, b *backend, decide func(a account, amt int, vel int) (
 	amount := nodes.Input[int](cb, "amount")
 	up := b.upstream(t) // an Upstream of its own, of the same service
 	cacc := fetchers.JSON1[string, account](cb, "account", up, card,
-		func(id string) (fetchers.Request, error) { return fetchers.Get("/accounts/" + id), nil })
+		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil })
 	vel := fetchers.JSON1[string, int](cb, "velocity", up, card,
-		func(id string) (fetchers.Request, error) { return fetchers.Get("/velocity/" + id), nil })
+		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/velocity/" + id), nil })
 	if decide == nil {
 		decide = func(a account, amt int, v int) (string, error) {
 			if amt*10 > a.Limit*8 {
@@ -193,7 +193,7 @@ func (s *chanSink) Close(context.Context) error { return nil }
 func (r *rig) decide(t *testing.T, card string, amount int) string {
 	t.Helper()
 	ctx := fetchers.WithRequestCache(context.Background())
-	res, err := r.live.Run(ctx, []executor.Input{executor.Bind(r.p.card, card), executor.Bind(r.p.amount, amount)}, r.p.liveDec)
+	res, err := r.live.Run(ctx, []executor.Binding{executor.Bind(r.p.card, card), executor.Bind(r.p.amount, amount)}, r.p.liveDec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestPanickingCandidateNeverTouchesLive(t *testing.T) {
 		t.Errorf("live record %+v", rec)
 	}
 	sh := rec.Shadow
-	if sh == nil || !strings.Contains(sh.Err, "candidate bug") || sh.Diff[0].Agree || sh.Diff[0].CandidateOutcome != executor.Error {
+	if sh == nil || !strings.Contains(sh.Err, "candidate bug") || sh.Diff[0].Agree || sh.Diff[0].CandidateOutcome != executor.OutcomeError {
 		t.Errorf("shadow %+v", sh)
 	}
 }
@@ -371,7 +371,7 @@ func TestHangingCandidate(t *testing.T) {
 			shadowed = rec
 		}
 	}
-	if shadowed == nil || shadowed.Shadow.Diff[0].CandidateOutcome != executor.Timeout || shadowed.Shadow.Diff[0].Agree {
+	if shadowed == nil || shadowed.Shadow.Diff[0].CandidateOutcome != executor.OutcomeTimeout || shadowed.Shadow.Diff[0].Agree {
 		t.Fatalf("records %+v %+v", recs[0], recs[1])
 	}
 }

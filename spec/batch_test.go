@@ -76,7 +76,7 @@ func TestSpecBatchForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res := run(t, s, executor.BindName("a", "x"), executor.BindName("b", "y"), executor.BindName("c", "nobody"))
+	res := run(t, s, executor.BindNamed("a", "x"), executor.BindNamed("b", "y"), executor.BindNamed("c", "nobody"))
 	la, lb := value(t, res, "limit_a"), value(t, res, "limit_b")
 	valid := func(v any) bool { return v == 100 || v == 200 || v == 300 }
 	if la == lb || !valid(la) || !valid(lb) {
@@ -87,7 +87,7 @@ func TestSpecBatchForm(t *testing.T) {
 	}
 	nc := outcome(t, res, "limit_c")
 	var mk *batch.MissingKeyError
-	if nc.Outcome != executor.Fallback || !errors.As(nc.Cause, &mk) || mk.Key != "nobody" {
+	if nc.Outcome != executor.OutcomeFallback || !errors.As(nc.Cause, &mk) || mk.Key != "nobody" {
 		t.Errorf("limit_c: %v %v, want a fallback for the missing key", nc.Outcome, nc.Cause)
 	}
 	var limits, scores int

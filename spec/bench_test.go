@@ -80,8 +80,8 @@ func BenchmarkCardAuthOverHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 		decision, _ := s.Graph().Lookup("decision")
-		inputs := []executor.Input{executor.BindName("transaction_id", req.TransactionID), executor.BindName("card_id", req.CardID),
-			executor.BindName("customer_id", req.CustomerID), executor.BindName("merchant_id", req.MerchantID)}
+		inputs := []executor.Binding{executor.BindNamed("transaction_id", req.TransactionID), executor.BindNamed("card_id", req.CardID),
+			executor.BindNamed("customer_id", req.CustomerID), executor.BindNamed("merchant_id", req.MerchantID)}
 		b.ReportAllocs()
 		failed := 0
 		for b.Loop() {

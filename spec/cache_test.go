@@ -55,7 +55,7 @@ func TestSpecCacheForm(t *testing.T) {
 	}
 	defer s.Close()
 	for range 3 {
-		res := run(t, s, executor.BindName("customer_id", "u1"))
+		res := run(t, s, executor.BindNamed("customer_id", "u1"))
 		if v := value(t, res, "tenure"); v != 42 {
 			t.Fatalf("tenure %v (%T)", v, v)
 		}

@@ -35,7 +35,7 @@ targets: [review]
 	}
 	review, _ := graph.Lookup[bool](s.Graph(), "review")
 	res, err := executor.Run(context.Background(), s.Graph(),
-		[]executor.Input{executor.BindName("amount", 120.0), executor.BindName("country", "FR")}, review)
+		[]executor.Binding{executor.BindNamed("amount", 120.0), executor.BindNamed("country", "FR")}, review)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -86,7 +86,7 @@ nodes:
 		return
 	}
 	loyal, _ := graph.Lookup[bool](s.Graph(), "loyal")
-	res, err := executor.Run(context.Background(), s.Graph(), []executor.Input{executor.BindName("customer", "u-1234")}, loyal)
+	res, err := executor.Run(context.Background(), s.Graph(), []executor.Binding{executor.BindNamed("customer", "u-1234")}, loyal)
 	if err != nil {
 		fmt.Println(err)
 		return

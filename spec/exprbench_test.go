@@ -50,7 +50,7 @@ func BenchmarkExprNode(b *testing.B) {
 		{"string", `upper(name + "-" + name)`},
 	} {
 		yaml := "version: 1\ninputs: {amount: float, items: list, name: string}\nnodes:\n  x:\n    expr: " + fmt.Sprintf("%q", tc.src) + "\n    type: any\n"
-		inputs := []executor.Input{executor.BindName("amount", 50.0), executor.BindName("items", items), executor.BindName("name", "card")}
+		inputs := []executor.Binding{executor.BindNamed("amount", 50.0), executor.BindNamed("items", items), executor.BindNamed("name", "card")}
 		b.Run(tc.name+"/inline", func(b *testing.B) {
 			program, err := expr.Compile(tc.src, expr.Env(map[string]any{"amount": 0.0, "items": []any{}, "name": ""}))
 			if err != nil {
@@ -85,7 +85,7 @@ func BenchmarkExprNode(b *testing.B) {
 	}
 }
 
-func benchRun(b *testing.B, g *graph.Graph, inputs []executor.Input) {
+func benchRun(b *testing.B, g *graph.Graph, inputs []executor.Binding) {
 	b.Helper()
 	ex, err := executor.New(g)
 	if err != nil {

@@ -74,10 +74,10 @@ func FuzzExpr(f *testing.F) {
 		f.Add(src)
 	}
 	limits := spec.WithLimits(spec.Limits{ExprMemory: 1 << 20, ExprSteps: 100_000})
-	inputs := []executor.Input{
-		executor.BindName("n", 1000), executor.BindName("k", 3), executor.BindName("s", "héllo"),
-		executor.BindName("f", 2.5), executor.BindName("b", true),
-		executor.BindName("obj", map[string]any{"a": map[string]any{"b": 1}}), executor.BindName("list", []any{1, "x", nil}),
+	inputs := []executor.Binding{
+		executor.BindNamed("n", 1000), executor.BindNamed("k", 3), executor.BindNamed("s", "héllo"),
+		executor.BindNamed("f", 2.5), executor.BindNamed("b", true),
+		executor.BindNamed("obj", map[string]any{"a": map[string]any{"b": 1}}), executor.BindNamed("list", []any{1, "x", nil}),
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		data := "version: 1\ninputs: {n: int, k: int, s: string, f: float, b: bool, obj: object, list: list}\nnodes:\n  x:\n    expr: " + strconv.Quote(src) + "\n    type: any\n"
@@ -98,7 +98,7 @@ func FuzzExpr(f *testing.F) {
 		}
 		defer res.Release()
 		// Canceled: on a loaded machine, the deadline may pass before x starts.
-		if o := res.Node(id).Outcome; o != executor.OK && o != executor.Error && o != executor.Timeout && o != executor.Canceled {
+		if o := res.Node(id).Outcome; o != executor.OutcomeOK && o != executor.OutcomeError && o != executor.OutcomeTimeout && o != executor.OutcomeCanceled {
 			t.Fatalf("outcome %v", o)
 		}
 	})

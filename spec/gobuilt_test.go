@@ -102,9 +102,9 @@ func TestWriteGoBuiltGraph(t *testing.T) {
 	}
 	defer res.Release()
 	want, _ := executor.Get(res, ca.Decision)
-	var inputs []executor.Input
+	var inputs []executor.Binding
 	for _, in := range []string{"transaction_id", "card_id", "customer_id", "merchant_id"} {
-		inputs = append(inputs, executor.BindName(in, map[string]string{"transaction_id": "t1", "card_id": "c1", "customer_id": "u1", "merchant_id": "m1"}[in]))
+		inputs = append(inputs, executor.BindNamed(in, map[string]string{"transaction_id": "t1", "card_id": "c1", "customer_id": "u1", "merchant_id": "m1"}[in]))
 	}
 	decision, _ := g.Lookup("decision")
 	res2, err := executor.Run(context.Background(), g, inputs, decision)
@@ -187,7 +187,7 @@ targets: [picked, both, named, lens]
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, s, executor.BindName("ids", []any{"ab", "cde"}), executor.BindName("flag", false), executor.BindName("tier", "silver"))
+	res := run(t, s, executor.BindNamed("ids", []any{"ab", "cde"}), executor.BindNamed("flag", false), executor.BindNamed("tier", "silver"))
 	for name, want := range map[string]any{"picked": 3, "both": false, "named": 3} {
 		if v := value(t, res, name); v != want {
 			t.Errorf("%s = %v, want %v", name, v, want)

@@ -36,7 +36,7 @@ func runExpr(t *testing.T, src, typ string, deadline time.Duration, n, k int, s 
 	id, _ := sp.Graph().Lookup("x")
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	in := []executor.Input{executor.BindName("n", n), executor.BindName("k", k), executor.BindName("s", s)}
+	in := []executor.Binding{executor.BindNamed("n", n), executor.BindNamed("k", k), executor.BindNamed("s", s)}
 	start := time.Now()
 	res, err := executor.Run(ctx, sp.Graph(), in, []graph.Target{id}...)
 	took := time.Since(start)
@@ -73,23 +73,23 @@ func TestHostileExpressions(t *testing.T) {
 		memory         int64  // the memory budget, when not the default
 	}{
 		// 2.7e10 steps: minutes of CPU when unbounded.
-		{name: "nested all over a range", src: "let r = 1..n; count(r, {all(r, {all(r, {# > 0})})})", typ: "int", n: 3000, want: []executor.Outcome{executor.Timeout, executor.Error}},
-		{name: "nested any over a range", src: "let r = 1..n; any(r, {any(r, {any(r, {# < 0})})})", typ: "bool", n: 3000, want: []executor.Outcome{executor.Timeout, executor.Error}},
-		{name: "reduce over a range", src: "let r = 1..n; reduce(r, {#acc + count(r, {# > 0})}, 0)", typ: "int", n: 100000, want: []executor.Outcome{executor.Timeout, executor.Error}},
+		{name: "nested all over a range", src: "let r = 1..n; count(r, {all(r, {all(r, {# > 0})})})", typ: "int", n: 3000, want: []executor.Outcome{executor.OutcomeTimeout, executor.OutcomeError}},
+		{name: "nested any over a range", src: "let r = 1..n; any(r, {any(r, {any(r, {# < 0})})})", typ: "bool", n: 3000, want: []executor.Outcome{executor.OutcomeTimeout, executor.OutcomeError}},
+		{name: "reduce over a range", src: "let r = 1..n; reduce(r, {#acc + count(r, {# > 0})}, 0)", typ: "int", n: 100000, want: []executor.Outcome{executor.OutcomeTimeout, executor.OutcomeError}},
 		// 100 MB, then more: past the 64 MB default budget.
-		{name: "repeat of repeat", src: "len(repeat(repeat(\"x\", k), 1000000))", typ: "int", k: 1000, want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "string + chain", src: "let a = repeat(\"x\", 1024); let b = a + a; let c = b + b; let d = c + c; let e = d + d; let f = e + e; let g = f + f; let h = g + g; let i = h + h; let j = i + i; let k2 = j + j; let l = k2 + k2; let m = l + l; let o = m + m; let p = o + o; let q = p + p; let r = q + q; len(r)", typ: "int", want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "string + in a reduce", src: "len(reduce(1..n, {#acc + s}, \"\"))", typ: "int", n: 100000, s: strings.Repeat("y", 4096), want: []executor.Outcome{executor.Error, executor.Timeout}},
+		{name: "repeat of repeat", src: "len(repeat(repeat(\"x\", k), 1000000))", typ: "int", k: 1000, want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "string + chain", src: "let a = repeat(\"x\", 1024); let b = a + a; let c = b + b; let d = c + c; let e = d + d; let f = e + e; let g = f + f; let h = g + g; let i = h + h; let j = i + i; let k2 = j + j; let l = k2 + k2; let m = l + l; let o = m + m; let p = o + o; let q = p + p; let r = q + q; len(r)", typ: "int", want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "string + in a reduce", src: "len(reduce(1..n, {#acc + s}, \"\"))", typ: "int", n: 100000, s: strings.Repeat("y", 4096), want: []executor.Outcome{executor.OutcomeError, executor.OutcomeTimeout}},
 		// 9e6 elements kept: past an 8 MB budget (past 64 MB too, only slower).
-		{name: "map of maps", src: "let r = 1..n; len(map(r, {map(r, {#})}))", typ: "int", n: 3000, want: []executor.Outcome{executor.Error}, cause: "memory", memory: 8 << 20},
-		{name: "join of copies", src: "len(join(map(1..n, {s}), \"\"))", typ: "int", n: 1000, s: strings.Repeat("z", 100000), want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "toJSON of copies", src: "len(toJSON(map(1..n, {s})))", typ: "int", n: 1000, s: strings.Repeat("z", 100000), want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "string of copies", src: "len(string(map(1..n, {s})))", typ: "int", n: 1000, s: strings.Repeat("z", 100000), want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "replace grows", src: "len(replace(s, \"a\", repeat(\"b\", 100000)))", typ: "int", s: strings.Repeat("a", 1000), want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "split into bytes", src: "len(split(s, \"\"))", typ: "int", s: strings.Repeat("a", 8<<20), want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "huge range", src: "len(1..n)", typ: "int", n: 1 << 40, want: []executor.Outcome{executor.Error}, cause: "memory"},
-		{name: "negative repeat", src: "len(repeat(s, k))", typ: "int", k: -1, s: "x", want: []executor.Outcome{executor.Error}},
-		{name: "overflowing repeat", src: "len(repeat(repeat(s, 1000000), k))", typ: "int", k: 1 << 50, s: "xy", want: []executor.Outcome{executor.Error}},
+		{name: "map of maps", src: "let r = 1..n; len(map(r, {map(r, {#})}))", typ: "int", n: 3000, want: []executor.Outcome{executor.OutcomeError}, cause: "memory", memory: 8 << 20},
+		{name: "join of copies", src: "len(join(map(1..n, {s}), \"\"))", typ: "int", n: 1000, s: strings.Repeat("z", 100000), want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "toJSON of copies", src: "len(toJSON(map(1..n, {s})))", typ: "int", n: 1000, s: strings.Repeat("z", 100000), want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "string of copies", src: "len(string(map(1..n, {s})))", typ: "int", n: 1000, s: strings.Repeat("z", 100000), want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "replace grows", src: "len(replace(s, \"a\", repeat(\"b\", 100000)))", typ: "int", s: strings.Repeat("a", 1000), want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "split into bytes", src: "len(split(s, \"\"))", typ: "int", s: strings.Repeat("a", 8<<20), want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "huge range", src: "len(1..n)", typ: "int", n: 1 << 40, want: []executor.Outcome{executor.OutcomeError}, cause: "memory"},
+		{name: "negative repeat", src: "len(repeat(s, k))", typ: "int", k: -1, s: "x", want: []executor.Outcome{executor.OutcomeError}},
+		{name: "overflowing repeat", src: "len(repeat(repeat(s, 1000000), k))", typ: "int", k: 1 << 50, s: "xy", want: []executor.Outcome{executor.OutcomeError}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var before, after runtime.MemStats
@@ -97,7 +97,7 @@ func TestHostileExpressions(t *testing.T) {
 			// The CPU cases must time out on a short deadline; the others
 			// must fail, given all the time they need.
 			deadline := 100 * time.Millisecond
-			if !slices.Contains(tc.want, executor.Timeout) {
+			if !slices.Contains(tc.want, executor.OutcomeTimeout) {
 				deadline = 20 * time.Second
 			}
 			x, _, took := runExpr(t, tc.src, tc.typ, deadline, tc.n, tc.k, tc.s, spec.WithLimits(spec.Limits{ExprMemory: tc.memory}))
@@ -115,7 +115,7 @@ func TestHostileExpressions(t *testing.T) {
 			}
 			// Generous for a loaded machine; unbounded, these take
 			// seconds to minutes or exhaust memory.
-			if took > 20*deadline && slices.Contains(tc.want, executor.Timeout) {
+			if took > 20*deadline && slices.Contains(tc.want, executor.OutcomeTimeout) {
 				t.Errorf("Run took %v with a %v deadline", took, deadline)
 			}
 		})
@@ -128,7 +128,7 @@ func TestHostileExpressions(t *testing.T) {
 func TestHostileExpressionStopsCPU(t *testing.T) {
 	const deadline = 50 * time.Millisecond
 	x, _, took := runExpr(t, "let r = 1..n; count(r, {all(r, {all(r, {# > 0})})})", "int", deadline, 5000, 0, "")
-	if x.Outcome != executor.Timeout {
+	if x.Outcome != executor.OutcomeTimeout {
 		t.Fatalf("outcome %v (cause %v), want timeout", x.Outcome, x.Cause)
 	}
 	if took > 20*deadline {

@@ -34,19 +34,19 @@ func TestHostileSpecValues(t *testing.T) {
 		want    executor.Outcome
 		wantErr error // matched by the node's cause
 	}{
-		{id: "../../accounts/balance/a1", want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: "a1/../../../accounts/balance/a1", want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: `..\..\accounts\balance\a1`, want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: "..", want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: ".", want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: "", want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: "%2e%2e", want: executor.Error, wantErr: fetchers.ErrBadPath},
-		{id: "a1/balance", want: executor.OK},
-		{id: "a1?admin=1", want: executor.OK},
-		{id: "a1#frag", want: executor.OK},
-		{id: "a1&admin=1", want: executor.OK},
-		{id: "%2e%2e%2faccounts%2fbalance%2fa1", want: executor.OK}, // one odd segment, sent escaped
-		{id: "c 1;x=y,z", want: executor.OK},
+		{id: "../../accounts/balance/a1", want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: "a1/../../../accounts/balance/a1", want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: `..\..\accounts\balance\a1`, want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: "..", want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: ".", want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: "", want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: "%2e%2e", want: executor.OutcomeError, wantErr: fetchers.ErrBadPath},
+		{id: "a1/balance", want: executor.OutcomeOK},
+		{id: "a1?admin=1", want: executor.OutcomeOK},
+		{id: "a1#frag", want: executor.OutcomeOK},
+		{id: "a1&admin=1", want: executor.OutcomeOK},
+		{id: "%2e%2e%2faccounts%2fbalance%2fa1", want: executor.OutcomeOK}, // one odd segment, sent escaped
+		{id: "c 1;x=y,z", want: executor.OutcomeOK},
 	}
 	var got seen
 	mux := http.NewServeMux() // cleans paths and redirects, as many servers do
@@ -74,18 +74,18 @@ func TestHostileSpecValues(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.id, func(t *testing.T) {
 			before := len(got.all())
-			res := run(t, s, executor.BindName("card_id", c.id))
+			res := run(t, s, executor.BindNamed("card_id", c.id))
 			n := outcome(t, res, "card")
 			if n.Outcome != c.want || (c.wantErr != nil && !errors.Is(n.Cause, c.wantErr)) {
 				t.Errorf("outcome %v (cause %v), want %v (%v)", n.Outcome, n.Cause, c.want, c.wantErr)
 			}
-			if n.Outcome == executor.OK {
+			if n.Outcome == executor.OutcomeOK {
 				if v := value(t, res, "card"); !jsonEqual(v, `{"kind":"card"}`) {
 					t.Errorf("value %v: another resource answered", v)
 				}
 			}
 			reqs := got.all()[before:]
-			if c.want == executor.Error && len(reqs) != 0 {
+			if c.want == executor.OutcomeError && len(reqs) != 0 {
 				t.Errorf("refused value still sent %q", reqs)
 			}
 			for _, r := range reqs {
@@ -182,9 +182,9 @@ func TestSpecCauseKeepsQueryValuesOut(t *testing.T) {
 	}
 	defer s.Close()
 	const pan = "4111111111111111"
-	res := run(t, s, executor.BindName("card", pan))
+	res := run(t, s, executor.BindNamed("card", pan))
 	n := outcome(t, res, "a")
-	if n.Outcome != executor.Error || n.Cause == nil {
+	if n.Outcome != executor.OutcomeError || n.Cause == nil {
 		t.Fatalf("outcome %v, cause %v: want a transport error", n.Outcome, n.Cause)
 	}
 	if strings.Contains(n.Cause.Error(), pan) {

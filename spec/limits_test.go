@@ -43,12 +43,12 @@ func TestGuardedExpressionsKeepTheirValues(t *testing.T) {
 		t.Run(tc.src, func(t *testing.T) {
 			x, v, _ := runExpr(t, tc.src, tc.typ, 10*time.Second, 10, 3, "ab")
 			if tc.want == nil {
-				if x.Outcome != executor.Error {
+				if x.Outcome != executor.OutcomeError {
 					t.Fatalf("outcome %v, want error", x.Outcome)
 				}
 				return
 			}
-			if x.Outcome != executor.OK {
+			if x.Outcome != executor.OutcomeOK {
 				t.Fatalf("outcome %v: %v", x.Outcome, x.Cause)
 			}
 			if !reflect.DeepEqual(v, tc.want) {
@@ -74,7 +74,7 @@ func TestExprLimits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, _, _ := runExpr(t, tc.src, "int", 20*time.Second, 100000, 0, strings.Repeat("s", 1000), spec.WithLimits(tc.limits))
-			if x.Outcome != executor.Error {
+			if x.Outcome != executor.OutcomeError {
 				t.Fatalf("outcome %v (%v), want error", x.Outcome, x.Cause)
 			}
 			if !errors.Is(x.Cause, spec.ErrLimit) || !strings.Contains(x.Cause.Error(), tc.want) {
@@ -84,7 +84,7 @@ func TestExprLimits(t *testing.T) {
 	}
 	// Within the same limits, a smaller evaluation passes.
 	x, _, _ := runExpr(t, "len(repeat(s, 500))", "int", 20*time.Second, 0, 0, strings.Repeat("s", 1000), spec.WithLimits(spec.Limits{ExprMemory: 1 << 20}))
-	if x.Outcome != executor.OK {
+	if x.Outcome != executor.OutcomeOK {
 		t.Errorf("500 KB in a 1 MB budget: %v (%v)", x.Outcome, x.Cause)
 	}
 }

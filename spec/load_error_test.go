@@ -161,7 +161,7 @@ func TestUnsetEnv(t *testing.T) {
 	}
 	res := run(t, s)
 	for _, name := range []string{"a", "b"} {
-		if n := outcome(t, res, name); n.Outcome != executor.Error || !strings.Contains(n.Cause.Error(), "NOPE_UNSET_VAR is not set") {
+		if n := outcome(t, res, name); n.Outcome != executor.OutcomeError || !strings.Contains(n.Cause.Error(), "NOPE_UNSET_VAR is not set") {
 			t.Errorf("%s: %v, %v", name, n.Outcome, n.Cause)
 		}
 	}

@@ -41,7 +41,7 @@ func (s *seen) all() []string {
 	return append([]string(nil), s.requests...)
 }
 
-func run(t *testing.T, s *spec.Spec, inputs ...executor.Input) *executor.Result {
+func run(t *testing.T, s *spec.Spec, inputs ...executor.Binding) *executor.Result {
 	t.Helper()
 	var targets []graph.Target
 	for _, name := range s.Targets() {
@@ -100,8 +100,8 @@ func TestRunAllKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res := run(t, s, executor.BindName("card_id", "c 1"), executor.BindName("amount", 150.0),
-		executor.BindName("channel", "pos"), executor.BindName("tags", []any{"x", "y z"}))
+	res := run(t, s, executor.BindNamed("card_id", "c 1"), executor.BindNamed("amount", 150.0),
+		executor.BindNamed("channel", "pos"), executor.BindNamed("tags", []any{"x", "y z"}))
 
 	if v := value(t, res, "decision"); v != "review" { // 150 > limit 100
 		t.Errorf("decision = %v, want review", v)
@@ -109,7 +109,7 @@ func TestRunAllKinds(t *testing.T) {
 	if n := outcome(t, res, "decision"); n.Branch != "review" {
 		t.Errorf("decision took %q", n.Branch)
 	}
-	if outcome(t, res, "approve").Outcome != executor.Skipped {
+	if outcome(t, res, "approve").Outcome != executor.OutcomeSkipped {
 		t.Error("the branch not taken ran")
 	}
 	if v := value(t, res, "tier"); v != "silver" {
@@ -180,7 +180,7 @@ func TestRunRetriesOnlyRetryableErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	res := run(t, oneNode(t, srv.URL, "    retry: {attempts: 3, backoff: 1ms}\n"))
-	if n := outcome(t, res, "a"); n.Outcome != executor.OK || calls.Load() != 3 {
+	if n := outcome(t, res, "a"); n.Outcome != executor.OutcomeOK || calls.Load() != 3 {
 		t.Errorf("outcome %v after %d calls, want ok after 3 (%v)", n.Outcome, calls.Load(), n.Cause)
 	}
 
@@ -189,7 +189,7 @@ func TestRunRetriesOnlyRetryableErrors(t *testing.T) {
 	res = run(t, oneNode(t, srv.URL, "    retry: {attempts: 3, backoff: 1ms}\n"))
 	n := outcome(t, res, "a")
 	var fe *fetchers.Error
-	if n.Outcome != executor.Error || !errors.As(n.Cause, &fe) || fe.Status != 404 || !errors.Is(n.Cause, fetchers.ErrStatus) {
+	if n.Outcome != executor.OutcomeError || !errors.As(n.Cause, &fe) || fe.Status != 404 || !errors.Is(n.Cause, fetchers.ErrStatus) {
 		t.Errorf("a 404: outcome %v, cause %v; want a fetchers.Error with status 404", n.Outcome, n.Cause)
 	}
 	if calls.Load() != 1 {
@@ -204,7 +204,7 @@ func TestRunFallbackOnGarbage(t *testing.T) {
 	defer srv.Close()
 	res := run(t, oneNode(t, srv.URL, "    fallback: {limit: 0}\n"))
 	n := outcome(t, res, "a")
-	if n.Outcome != executor.Fallback || !errors.Is(n.Cause, fetchers.ErrNotJSON) {
+	if n.Outcome != executor.OutcomeFallback || !errors.Is(n.Cause, fetchers.ErrNotJSON) {
 		t.Errorf("outcome %v, cause %v; want a fallback because the answer is not JSON", n.Outcome, n.Cause)
 	}
 	if v := value(t, res, "a"); !jsonEqual(v, `{"limit": 0}`) {
@@ -219,7 +219,7 @@ func TestRunWrongAnswerType(t *testing.T) {
 	defer srv.Close()
 	res := run(t, oneNode(t, srv.URL, "    type: int\n"))
 	n := outcome(t, res, "a")
-	if n.Outcome != executor.Error || !strings.Contains(n.Cause.Error(), `string "text" is not an int`) {
+	if n.Outcome != executor.OutcomeError || !strings.Contains(n.Cause.Error(), `string "text" is not an int`) {
 		t.Errorf("outcome %v, cause %v", n.Outcome, n.Cause)
 	}
 }
@@ -239,7 +239,7 @@ func TestRunBreakerOpens(t *testing.T) {
 		t.Errorf("upstream called %d times; the breaker should open after 2 failures", got)
 	}
 	res := run(t, s)
-	if n := outcome(t, res, "a"); n.Outcome != executor.Fallback || !errors.Is(n.Cause, fetchers.ErrCircuitOpen) {
+	if n := outcome(t, res, "a"); n.Outcome != executor.OutcomeFallback || !errors.Is(n.Cause, fetchers.ErrCircuitOpen) {
 		t.Errorf("outcome %v, cause %v; want a fallback on an open circuit", n.Outcome, n.Cause)
 	}
 }
@@ -273,7 +273,7 @@ func TestRunGoNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, s, executor.BindName("customer_id", "u1"), executor.BindName("amount", 50))
+	res := run(t, s, executor.BindNamed("customer_id", "u1"), executor.BindNamed("amount", 50))
 	if v := value(t, res, "spend"); v != 1150 {
 		t.Errorf("spend = %v, want 400+700+50", v)
 	}

@@ -77,7 +77,7 @@ func writeDOT(w io.Writer, nodes []executor.NodeRecord, run *executor.Record) er
 	if run != nil {
 		ran := 0
 		for _, n := range nodes {
-			if n.Outcome != executor.Skipped {
+			if n.Outcome != executor.OutcomeSkipped {
 				ran++
 			}
 		}
@@ -99,14 +99,14 @@ func writeDOT(w io.Writer, nodes []executor.NodeRecord, run *executor.Record) er
 		case run == nil:
 			attrs = append(attrs, "fillcolor="+quote(kindFill(n.Kind)))
 			tooltip = n.Description
-		case n.Outcome == executor.Skipped:
+		case n.Outcome == executor.OutcomeSkipped:
 			label = append(label[:2:2], "skipped")
 			attrs = append(attrs, `style="filled,dashed"`, "fillcolor="+quote(outcomeColor(n.Outcome)),
 				`fontcolor="#9ca3af"`, `color="#d1d5db"`)
 			tooltip = n.Name + ": skipped (not needed by this run)"
 		default:
 			label = append(label, runLine(n))
-			if n.Cause != "" && n.Outcome != executor.OK {
+			if n.Cause != "" && n.Outcome != executor.OutcomeOK {
 				label = append(label, shorten(n.Cause, 48))
 			}
 			attrs = append(attrs, "fillcolor="+quote(outcomeColor(n.Outcome)))
@@ -151,7 +151,7 @@ func writeEdge(w io.Writer, nodes []executor.NodeRecord, run *executor.Record, c
 		switch {
 		case crit[[2]int{from, to}]:
 			attrs = append(attrs, "penwidth=3", `color="#111827"`)
-		case nodes[from].Outcome == executor.Skipped || nodes[to].Outcome == executor.Skipped:
+		case nodes[from].Outcome == executor.OutcomeSkipped || nodes[to].Outcome == executor.OutcomeSkipped:
 			attrs = append(attrs, `color="#d1d5db"`)
 		}
 	}

@@ -87,7 +87,7 @@ func newLoanGraph(t testing.TB) *loanGraph {
 
 func (l *loanGraph) run(t testing.TB) *executor.Record {
 	t.Helper()
-	res, err := executor.Run(context.Background(), l.g, []executor.Input{executor.Bind(l.customer, "c1")}, l.targets...)
+	res, err := executor.Run(context.Background(), l.g, []executor.Binding{executor.Bind(l.customer, "c1")}, l.targets...)
 	if err == nil {
 		t.Fatal("the loan run should fail: fraud_score times out and audit_log fails")
 	}

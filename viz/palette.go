@@ -11,16 +11,16 @@ import (
 
 // outcomeColors are the fill colours of nodes and bars by outcome.
 var outcomeColors = map[executor.Outcome]string{
-	executor.OK:       "#bbf7d0",
-	executor.Fallback: "#fde68a",
-	executor.Error:    "#fca5a5",
-	executor.Timeout:  "#fdba74",
-	executor.Canceled: "#cbd5e1",
-	executor.Skipped:  "#f3f4f6",
+	executor.OutcomeOK:       "#bbf7d0",
+	executor.OutcomeFallback: "#fde68a",
+	executor.OutcomeError:    "#fca5a5",
+	executor.OutcomeTimeout:  "#fdba74",
+	executor.OutcomeCanceled: "#cbd5e1",
+	executor.OutcomeSkipped:  "#f3f4f6",
 }
 
 // legendOrder lists the outcomes in the order legends show them.
-var legendOrder = []executor.Outcome{executor.OK, executor.Fallback, executor.Error, executor.Timeout, executor.Canceled, executor.Skipped}
+var legendOrder = []executor.Outcome{executor.OutcomeOK, executor.OutcomeFallback, executor.OutcomeError, executor.OutcomeTimeout, executor.OutcomeCanceled, executor.OutcomeSkipped}
 
 func outcomeColor(o executor.Outcome) string {
 	if c, ok := outcomeColors[o]; ok {

@@ -17,7 +17,7 @@ func TestCachedNodesAreDrawnApart(t *testing.T) {
 	var cachedName string
 	for i := range rec.Nodes {
 		n := &rec.Nodes[i]
-		if n.Outcome == executor.OK && (n.Kind.String() == "fetch") {
+		if n.Outcome == executor.OutcomeOK && (n.Kind.String() == "fetch") {
 			n.Source, cachedName = "fresh", n.Name
 			break
 		}

@@ -55,7 +55,7 @@ func traceOf(rec *executor.Record) TraceFile {
 	crit, _, critNames := criticalSet(rec)
 	var order []int
 	for i, n := range rec.Nodes {
-		if n.Outcome != executor.Skipped {
+		if n.Outcome != executor.OutcomeSkipped {
 			order = append(order, i)
 		}
 	}

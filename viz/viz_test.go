@@ -56,7 +56,7 @@ func allDOTs(t *testing.T) map[string][]byte {
 	for _, id := range awkward.Order() {
 		all = append(all, id)
 	}
-	awkRes, err := executor.Run(context.Background(), awkward, []executor.Input{executor.BindName(`in "quoted" \N`, "x")}, all...)
+	awkRes, err := executor.Run(context.Background(), awkward, []executor.Binding{executor.BindNamed(`in "quoted" \N`, "x")}, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestWaterfallIsXMLWithABarPerExecutedNode(t *testing.T) {
 			}
 			var want []string
 			for _, n := range rec.Nodes {
-				if n.Outcome != executor.Skipped {
+				if n.Outcome != executor.OutcomeSkipped {
 					want = append(want, n.Name)
 				}
 			}
@@ -200,7 +200,7 @@ func TestTraceJSONHasOneCompleteEventPerExecutedNode(t *testing.T) {
 			}
 			for _, n := range rec.Nodes {
 				want := 1
-				if n.Outcome == executor.Skipped {
+				if n.Outcome == executor.OutcomeSkipped {
 					want = 0
 				}
 				if count[n.Name] != want {
@@ -233,7 +233,7 @@ func TestRunPicturesShowOutcomesAndCriticalPath(t *testing.T) {
 	for _, n := range rec.Nodes {
 		line := nodeLine(dot, n.Name)
 		switch n.Outcome {
-		case executor.Skipped:
+		case executor.OutcomeSkipped:
 			if !strings.Contains(line, "dashed") || !strings.Contains(line, "skipped") {
 				t.Errorf("skipped node %s not greyed: %s", n.Name, line)
 			}

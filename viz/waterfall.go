@@ -37,7 +37,7 @@ func WriteWaterfallSVG(w io.Writer, rec *executor.Record) error {
 	var rows []int
 	var skipped []string
 	for i, n := range rec.Nodes {
-		if n.Outcome == executor.Skipped {
+		if n.Outcome == executor.OutcomeSkipped {
 			skipped = append(skipped, n.Name)
 		} else {
 			rows = append(rows, i)

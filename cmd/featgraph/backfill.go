@@ -436,8 +436,8 @@ func printBackfillSummary(w io.Writer, cfg backfillConfig, st backfill.Stats) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tOK\tFALLBACK\tERROR\tTIMEOUT\tCANCELED\tSKIPPED")
 	for _, n := range st.Nodes {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", n.Name, n.Count(executor.OK), n.Count(executor.Fallback),
-			n.Count(executor.Error), n.Count(executor.Timeout), n.Count(executor.Canceled), n.Count(executor.Skipped))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", n.Name, n.Count(executor.OutcomeOK), n.Count(executor.OutcomeFallback),
+			n.Count(executor.OutcomeError), n.Count(executor.OutcomeTimeout), n.Count(executor.OutcomeCanceled), n.Count(executor.OutcomeSkipped))
 	}
 	tw.Flush()
 }

@@ -194,10 +194,10 @@ func printDemo(w io.Writer, run *demoRun) {
 	for _, id := range g.Order() {
 		n := res.Node(id)
 		start, took := "-", "-"
-		if n.Outcome != executor.Skipped {
+		if n.Outcome != executor.OutcomeSkipped {
 			start, took = ms(n.Start), ms(n.Duration())
 		}
-		if n.Kind == graph.KindFetch && n.Outcome != executor.Skipped {
+		if n.Kind == graph.KindFetch && n.Outcome != executor.OutcomeSkipped {
 			sequential += n.Duration()
 			fetches++
 		}
@@ -225,7 +225,7 @@ func note(n executor.NodeResult) string {
 	switch {
 	case n.Branch != "":
 		return "took " + n.Branch
-	case n.Outcome == executor.Skipped && n.Kind == graph.KindFetch:
+	case n.Outcome == executor.OutcomeSkipped && n.Kind == graph.KindFetch:
 		return "not needed: branch not taken"
 	case n.Cause != nil:
 		return cleanNodeMessage(firstLine(n.Cause.Error()), n.Name) // no panic stack, the node not named again

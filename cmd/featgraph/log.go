@@ -105,7 +105,7 @@ func writeRecordText(w io.Writer, rec *decisionlog.Record) error {
 		fmt.Fprintf(&b, "    error: %s\n", firstLineOf(rec.Err))
 	}
 	for _, n := range rec.Nodes {
-		if n.Outcome == executor.OK || n.Outcome == executor.Skipped {
+		if n.Outcome == executor.OutcomeOK || n.Outcome == executor.OutcomeSkipped {
 			continue
 		}
 		fmt.Fprintf(&b, "    %-8s %s", n.Outcome, n.Name)

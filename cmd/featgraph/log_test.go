@@ -49,7 +49,7 @@ func writeShadowLog(t *testing.T, dir string, amounts []int) {
 	lg, _ := decisionlog.NewLogger(lrec, log, runner)
 	ex, _ := executor.New(live)
 	for _, a := range amounts {
-		res, err := ex.Run(context.Background(), []executor.Input{executor.Bind(amount, a)}, dec)
+		res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(amount, a)}, dec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -159,7 +159,7 @@ func unknownUpstreamIsUsage(err error, ups [][2]string) error {
 // bindInputs parses NAME=VALUE items by the declared type of each input.
 // An undeclared input, an input given twice and a value of the wrong type
 // are usage errors.
-func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
+func bindInputs(s *spec.Spec, items []string) ([]executor.Binding, error) {
 	kvs, err := keyValues(items, "input")
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
-	out := make([]executor.Input, 0, len(kvs))
+	out := make([]executor.Binding, 0, len(kvs))
 	for _, kv := range kvs {
 		t, ok := types[kv[0]]
 		if !ok {
@@ -188,7 +188,7 @@ func bindInputs(s *spec.Spec, items []string) ([]executor.Input, error) {
 			}
 			return nil, usageError{errors.New(msg)}
 		}
-		out = append(out, executor.BindName(kv[0], v))
+		out = append(out, executor.BindNamed(kv[0], v))
 	}
 	return out, nil
 }
@@ -219,7 +219,7 @@ func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 			note = "took " + n.Branch
 		}
 		start, dur := "", ""
-		if n.Outcome != executor.Skipped {
+		if n.Outcome != executor.OutcomeSkipped {
 			start, dur = ms(n.Start), ms(n.Duration())
 		}
 		attempts := ""

@@ -43,8 +43,8 @@ type Graph struct {
 }
 
 // Inputs binds the request's ids to the graph's inputs.
-func (g *Graph) Inputs(r Request) []executor.Input {
-	return []executor.Input{
+func (g *Graph) Inputs(r Request) []executor.Binding {
+	return []executor.Binding{
 		executor.Bind(g.TransactionID, r.TransactionID),
 		executor.Bind(g.CardID, r.CardID),
 		executor.Bind(g.CustomerID, r.CustomerID),

@@ -130,7 +130,7 @@ func TestModelSkippedWhenNotEligible(t *testing.T) {
 	if d.Verdict != cardauth.Decline || !strings.HasPrefix(d.Reason, "card ") || d.ScoreSource != cardauth.ScoreSkipped {
 		t.Errorf("decision %v, want a decline for the card's status without a score", d)
 	}
-	if o := res.Node(ca.ModelScore).Outcome; o != executor.Skipped {
+	if o := res.Node(ca.ModelScore).Outcome; o != executor.OutcomeSkipped {
 		t.Errorf("model_score ended %v, want skipped", o)
 	}
 	if b := res.Node(ca.Score).Branch; b != "no_model_score" {
@@ -159,7 +159,7 @@ func TestModelFallbackWhenModelFails(t *testing.T) {
 		t.Errorf("decision %v, want a review on the fallback score", d)
 	}
 	m := res.Node(ca.ModelScore)
-	if m.Outcome != executor.Fallback || !errors.Is(m.Cause, errDown) {
+	if m.Outcome != executor.OutcomeFallback || !errors.Is(m.Cause, errDown) {
 		t.Errorf("model_score ended %v (%v), want fallback caused by the injected fault", m.Outcome, m.Cause)
 	}
 	if err := res.Err(); err != nil {
@@ -185,7 +185,7 @@ func TestModelFallbackWhenModelTimesOut(t *testing.T) {
 	}
 	m := res.Node(ca.ModelScore)
 	var te *executor.TimeoutError
-	if m.Outcome != executor.Fallback || !errors.As(m.Cause, &te) {
+	if m.Outcome != executor.OutcomeFallback || !errors.As(m.Cause, &te) {
 		t.Errorf("model_score ended %v (%v), want fallback after a timeout", m.Outcome, m.Cause)
 	}
 }
@@ -198,7 +198,7 @@ func TestWallTimeIsBoundedByTheChain(t *testing.T) {
 	var sum time.Duration
 	var fetched int
 	for _, n := range res.Nodes() {
-		if n.Kind == graph.KindFetch && n.Outcome == executor.OK {
+		if n.Kind == graph.KindFetch && n.Outcome == executor.OutcomeOK {
 			sum += n.Duration()
 			fetched++
 		}

@@ -93,7 +93,7 @@ func (h *HTTPUpstreams) Close() {
 // than read as a path to another resource.
 func get[T any](up *fetchers.Upstream, route string) func(ctx context.Context, id string) (T, error) {
 	return func(ctx context.Context, id string) (T, error) {
-		req, err := fetchers.GetPath(route+"/{id}", id)
+		req, err := fetchers.GetPathRequest(route+"/{id}", id)
 		if err != nil {
 			var zero T
 			return zero, fmt.Errorf("%s: %w", up.Name(), err)

@@ -7,9 +7,9 @@ import (
 	"github.com/featgraph/featgraph/graph"
 )
 
-// Input binds a value to an input node for one run. Make one with [Bind]
-// (typed) or [BindName] (by name, type-checked at run time).
-type Input struct {
+// Binding binds a value to an input node for one run. Make one with [Bind]
+// (typed) or [BindNamed] (by name, type-checked at run time).
+type Binding struct {
 	ref   graph.Target // nil when bound by name
 	name  string
 	value any
@@ -17,19 +17,19 @@ type Input struct {
 }
 
 // Bind binds v to the input node ref.
-func Bind[T any](ref graph.Ref[T], v T) Input {
-	return Input{ref: ref, name: ref.Name(), value: v, typ: reflect.TypeFor[T]()}
+func Bind[T any](ref graph.Ref[T], v T) Binding {
+	return Binding{ref: ref, name: ref.Name(), value: v, typ: reflect.TypeFor[T]()}
 }
 
-// BindName binds v to the input node called name; the run fails if there is
+// BindNamed binds v to the input node called name; the run fails if there is
 // no such input or v's type does not fit it. It is meant for callers that
 // only know names, such as a CLI.
-func BindName(name string, v any) Input {
-	return Input{name: name, value: v, typ: reflect.TypeOf(v)}
+func BindNamed(name string, v any) Binding {
+	return Binding{name: name, value: v, typ: reflect.TypeOf(v)}
 }
 
 // resolve returns the node the input binds, checking kind and type.
-func (in Input) resolve(g *graph.Graph) (graph.NodeID, error) {
+func (in Binding) resolve(g *graph.Graph) (graph.NodeID, error) {
 	var id graph.NodeID
 	if in.ref != nil {
 		if err := g.Check(in.ref); err != nil {
