@@ -566,7 +566,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 		}
 		sh.Err = runErr.Error()
 		for _, lv := range lives {
-			sh.Diff = append(sh.Diff, shadow.DiffValues(lv, decisionlog.Value{Name: lv.Name, Outcome: executor.Error}))
+			sh.Diff = append(sh.Diff, shadow.DiffValues(lv, decisionlog.Value{Name: lv.Name, Outcome: executor.OutcomeError}))
 		}
 	} else {
 		defer res.Release()
@@ -584,7 +584,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 			sh.Diff = append(sh.Diff, shadow.DiffValues(lv, cv))
 		}
 		for _, id := range bt.blocking {
-			if o := res.Node(id).Outcome; o != executor.Skipped && o != executor.Canceled {
+			if o := res.Node(id).Outcome; o != executor.OutcomeSkipped && o != executor.OutcomeCanceled {
 				it.fed = append(it.fed, feedCount{id: id, feed: answers[id].feed})
 			}
 		}
@@ -598,7 +598,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 // nodes, the inputs to bind, the targets to run and the live targets'
 // recorded values. A record that does not fit the candidate is an error
 // naming the node.
-func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Input, targets []graph.Target, lives []decisionlog.Value, err error) {
+func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Binding, targets []graph.Target, lives []decisionlog.Value, err error) {
 	g, rec := bt.g, it.rec
 	answers = make([]answer, g.Len())
 	for _, id := range bt.blocking {
@@ -624,7 +624,7 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Inp
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		inputs = append(inputs, executor.BindName(v.Name, x))
+		inputs = append(inputs, executor.BindNamed(v.Name, x))
 	}
 	for _, v := range rec.Fetches {
 		id, ok := g.Lookup(v.Name)
@@ -640,7 +640,7 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Inp
 			continue // the candidate computes it
 		}
 		switch v.Outcome {
-		case executor.OK:
+		case executor.OutcomeOK:
 			if v.Value == nil {
 				continue // not in the record: not recorded
 			}
@@ -649,12 +649,12 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Inp
 				return nil, nil, nil, nil, err
 			}
 			answers[id] = answer{feed: feedRecorded, value: x}
-		case executor.Fallback, executor.Error, executor.Timeout:
+		case executor.OutcomeFallback, executor.OutcomeError, executor.OutcomeTimeout:
 			cause := v.Cause
 			if cause == "" {
 				cause = v.Outcome.String()
 			}
-			answers[id] = answer{feed: feedRecorded, err: &replayedError{cause: cause, timedOut: v.TimedOut || v.Outcome == executor.Timeout}}
+			answers[id] = answer{feed: feedRecorded, err: &replayedError{cause: cause, timedOut: v.TimedOut || v.Outcome == executor.OutcomeTimeout}}
 		}
 	}
 	var missingTargets []string

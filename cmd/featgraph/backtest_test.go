@@ -69,9 +69,9 @@ func runSpec(t *testing.T, path string, getenv func(string) string, reqs []carda
 	id, _ := s.Graph().Lookup("decision")
 	var out []map[string]any
 	for _, r := range reqs {
-		inputs := []executor.Input{
-			executor.BindName("transaction_id", r.TransactionID), executor.BindName("card_id", r.CardID),
-			executor.BindName("customer_id", r.CustomerID), executor.BindName("merchant_id", r.MerchantID),
+		inputs := []executor.Binding{
+			executor.BindNamed("transaction_id", r.TransactionID), executor.BindNamed("card_id", r.CardID),
+			executor.BindNamed("customer_id", r.CustomerID), executor.BindNamed("merchant_id", r.MerchantID),
 		}
 		res, err := ex.Run(fetchers.WithRequestCache(ctx), inputs, graph.Target(id))
 		if res == nil {
@@ -313,7 +313,7 @@ func TestBacktestBadRecords(t *testing.T) {
 	extra := strings.Join([]string{
 		line(func(r *decisionlog.Record) {
 			r.RunID = "legacy"
-			r.Fetches = append(r.Fetches, decisionlog.Value{Name: "legacy_score", Kind: graph.KindFetch, Outcome: executor.OK, Value: json.RawMessage(`1`)})
+			r.Fetches = append(r.Fetches, decisionlog.Value{Name: "legacy_score", Kind: graph.KindFetch, Outcome: executor.OutcomeOK, Value: json.RawMessage(`1`)})
 		}),
 		`{"version": 1, "run_id": "trunc`,
 		line(func(r *decisionlog.Record) { r.RunID = "renamed"; r.Targets[0].Name = "verdict" }),
