@@ -369,6 +369,13 @@ func TestBacktestUsage(t *testing.T) {
 	if code, _, errOut := runCommand(t, "backtest", "--log", t.TempDir(), "--spec", candPath); code != 1 || !strings.Contains(errOut, "no record files") {
 		t.Errorf("empty log: exit %d: %s", code, errOut)
 	}
+	if code, rep, errOut := backtestJSON(t, getenvOf(nil), "--log", dir, "--spec", candPath, "--graph", "other"); code != 1 ||
+		rep.Filtered != 2 || rep.Replayed != 0 || !strings.Contains(errOut, "no record to replay") {
+		t.Errorf("--graph other: exit %d, %+v: %s", code, rep, errOut)
+	}
+	if code, rep, errOut := backtestJSON(t, getenvOf(nil), "--log", dir, "--spec", candPath, "--graph", "cardauth", "--since", "1h"); code != 0 || rep.Replayed != 2 {
+		t.Errorf("--graph cardauth --since 1h: exit %d, %+v: %s", code, rep, errOut)
+	}
 	out := filepath.Join(t.TempDir(), "replayed.jsonl")
 	if code, _, errOut := runCommand(t, "backtest", "--log", dir, "--spec", candPath, "-o", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
