@@ -200,183 +200,138 @@ type job struct {
 // is exhausted and every row is written, or on the first error of src, sink
 // or dead, or when ctx ends; rows still running then are not written.
 // The error does not count failed rows: see Stats.Failed.
-//
-// Each of the InFlight workers reads a row (one at a time), runs it and
-// writes it (one at a time; in ordered mode, with the rows finished before
-// it that it lets through): no goroutine hands rows to another, which on a
-// busy machine costs more scheduling than the rows' own work.
 func (r *Runner) Run(ctx context.Context, src Source, sink Sink, dead DeadLetterSink) (Stats, error) {
 	if sink == nil {
 		return Stats{}, errors.New("backfill: nil sink")
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	start := time.Now()
+	jobs := make(chan *job)
+	results := make(chan *job, r.inFlight)
+	// A token is held from the moment a row is read until it is written:
+	// at most inFlight rows exist at once, running or waiting in order.
+	tokens := make(chan struct{}, r.inFlight)
+
+	var workers sync.WaitGroup
+	for range r.inFlight {
+		workers.Go(func() {
+			for j := range jobs {
+				j.res = r.RunRow(ctx, j.row)
+				results <- j
+			}
+		})
+	}
 	g := r.ex.Graph()
 	st := Stats{Nodes: make([]NodeStats, g.Len())}
 	for i := range st.Nodes {
 		st.Nodes[i].Name = g.Name(graph.NodeID(i))
 	}
-	next, stop := iter.Pull2(src)
-	defer stop()
-	p := &pipeline{r: r, ctx: ctx, cancel: cancel, start: time.Now(), next: next, sink: sink, dead: dead, st: &st}
-	p.room = sync.NewCond(&p.mu)
-	if r.ordered {
-		p.ring = make([]*job, r.inFlight)
-	}
-	// A reader waiting for room in the reorder buffer wakes when ctx ends.
-	defer context.AfterFunc(ctx, func() {
-		p.mu.Lock()
-		p.room.Broadcast()
-		p.mu.Unlock()
-	})()
-	var workers sync.WaitGroup
-	for range r.inFlight {
-		workers.Go(p.work)
-	}
+	var writeErr error
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		writeErr = r.write(ctx, cancel, start, results, tokens, sink, dead, &st)
+	}()
+	srcErr := r.feed(ctx, src, jobs, results, tokens)
+	close(jobs)
 	workers.Wait()
-	st.Elapsed = time.Since(p.start)
+	close(results)
+	<-written
+	st.Elapsed = time.Since(start)
 	switch {
-	case p.writeErr != nil:
-		return st, p.writeErr
-	case p.srcErr != nil:
-		return st, p.srcErr
+	case writeErr != nil:
+		return st, writeErr
+	case srcErr != nil:
+		return st, srcErr
 	}
 	return st, context.Cause(ctx)
 }
 
-// pipeline is one Run: its source, under readMu, and its reorder buffer,
-// stats and sinks, under mu.
-type pipeline struct {
-	r      *Runner
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	start  time.Time
-
-	readMu sync.Mutex
-	next   func() (Row, error, bool)
-	seq    int64 // of the next row read
-	over   bool  // the source is exhausted, failed, or the run stopped
-	srcErr error
-
-	mu       sync.Mutex
-	room     *sync.Cond // written moved, or the run stopped
-	ring     []*job     // ordered: the rows finished before their turn
-	written  int64      // ordered: the seq of the next row to write
-	sink     Sink
-	dead     DeadLetterSink
-	st       *Stats
-	writeErr error
-}
-
-// work reads, runs and writes rows until there are none.
-func (p *pipeline) work() {
-	for {
-		j, ok := p.read()
-		if !ok {
-			return
+// feed reads src and hands its rows to the workers, each after taking a token.
+func (r *Runner) feed(ctx context.Context, src Source, jobs, results chan<- *job, tokens chan struct{}) error {
+	var seq int64
+	for row, err := range src {
+		select {
+		case tokens <- struct{}{}:
+		case <-ctx.Done():
+			return nil
 		}
-		if j.res.Dead == nil {
-			j.res = p.r.RunRow(p.ctx, j.row)
+		j := &job{seq: seq, row: row}
+		seq++
+		if err != nil {
+			var re *RowError
+			if !errors.As(err, &re) {
+				<-tokens
+				return fmt.Errorf("backfill: reading rows: %w", err)
+			}
+			j.res.Dead = &DeadLetter{Row: row, Cause: err}
+			results <- j // never blocks: it has room for every token
+			continue
 		}
-		p.finish(j)
-	}
-}
-
-// read returns the next row of the source, once the reorder buffer has
-// room for it: at most InFlight rows exist at once, running or waiting to
-// be written in order.
-func (p *pipeline) read() (*job, bool) {
-	p.readMu.Lock()
-	defer p.readMu.Unlock()
-	if p.over {
-		return nil, false
-	}
-	p.mu.Lock()
-	for p.ring != nil && p.seq >= p.written+int64(len(p.ring)) && p.ctx.Err() == nil {
-		p.room.Wait()
-	}
-	stopped := p.ctx.Err() != nil
-	p.mu.Unlock()
-	if stopped {
-		p.over = true
-		return nil, false
-	}
-	row, err, ok := p.next()
-	if !ok {
-		p.over = true
-		return nil, false
-	}
-	j := &job{seq: p.seq, row: row}
-	p.seq++
-	if err != nil {
-		var re *RowError
-		if !errors.As(err, &re) {
-			// The rows read before it are still written.
-			p.over, p.srcErr = true, fmt.Errorf("backfill: reading rows: %w", err)
-			return nil, false
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			<-tokens
+			return nil
 		}
-		j.res.Dead = &DeadLetter{Row: row, Cause: err}
 	}
-	return j, true
+	return nil
 }
 
-// finish writes j, in ordered mode with the rows after it that waited for
-// it, and makes room for more rows.
-func (p *pipeline) finish(j *job) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ring == nil {
-		p.emit(j)
-		return
-	}
-	n := int64(len(p.ring))
-	p.ring[j.seq%n] = j
-	moved := false
-	for w := p.ring[p.written%n]; w != nil; w = p.ring[p.written%n] {
-		p.ring[p.written%n] = nil
-		p.written++
-		moved = true
-		p.emit(w)
-	}
-	if moved {
-		p.room.Broadcast()
-	}
-}
-
-// emit writes one row to the sink or the dead letters and counts it.
-func (p *pipeline) emit(j *job) {
-	if p.writeErr != nil || p.ctx.Err() != nil {
-		return // stopping: drain without writing
-	}
-	st := p.st
-	for id, o := range j.res.Outcomes {
-		st.Nodes[id].Outcomes[o]++
-	}
+// write writes the rows as they come, or in order, and gives their tokens back.
+func (r *Runner) write(ctx context.Context, cancel context.CancelCauseFunc, start time.Time, results <-chan *job, tokens <-chan struct{}, sink Sink, dead DeadLetterSink, st *Stats) error {
 	var err error
-	if j.res.Dead != nil {
-		st.Failed++
-		if p.dead != nil {
-			if werr := p.dead.WriteDeadLetter(*j.res.Dead); werr != nil {
-				err = fmt.Errorf("backfill: writing the dead letter of row %d: %w", j.row.N, werr)
+	emit := func(j *job) {
+		defer func() { <-tokens }()
+		if err != nil || ctx.Err() != nil {
+			return // stopping: drain without writing
+		}
+		for id, o := range j.res.Outcomes {
+			st.Nodes[id].Outcomes[o]++
+		}
+		if j.res.Dead != nil {
+			st.Failed++
+			if dead != nil {
+				if werr := dead.WriteDeadLetter(*j.res.Dead); werr != nil {
+					err = fmt.Errorf("backfill: writing the dead letter of row %d: %w", j.row.N, werr)
+				}
+			}
+		} else {
+			st.Written++
+			if j.res.FellBack() {
+				st.FellBack++
+			}
+			if werr := sink.Write(j.res.Output); werr != nil {
+				err = fmt.Errorf("backfill: writing row %d: %w", j.row.N, werr)
 			}
 		}
-	} else {
-		st.Written++
-		if j.res.FellBack() {
-			st.FellBack++
+		if err != nil {
+			cancel(err)
+			return
 		}
-		if werr := p.sink.Write(j.res.Output); werr != nil {
-			err = fmt.Errorf("backfill: writing row %d: %w", j.row.N, werr)
+		st.Rows++
+		if r.progress != nil {
+			st.Elapsed = time.Since(start)
+			r.progress(st.Progress)
 		}
 	}
-	if err != nil {
-		p.writeErr = err
-		p.cancel(err)
-		return
+	if !r.ordered {
+		for j := range results {
+			emit(j)
+		}
+		return err
 	}
-	st.Rows++
-	if p.r.progress != nil {
-		st.Elapsed = time.Since(p.start)
-		p.r.progress(st.Progress)
+	ring := make([]*job, r.inFlight)
+	var next int64
+	n := int64(r.inFlight)
+	for j := range results {
+		ring[j.seq%n] = j
+		for ring[next%n] != nil {
+			emit(ring[next%n])
+			ring[next%n] = nil
+			next++
+		}
 	}
+	return err
 }

@@ -6,8 +6,8 @@
 // each row's columns to the graph's inputs, typed by the inputs' declared
 // types, runs the targets with at most N runs in flight and a deadline per
 // row, and writes each output row — the input columns, the targets' values
-// and optionally every node's outcome — to a Sink, one row at a time (calls never
-// overlap, though they may come from different goroutines). A row that cannot run (malformed, a column of the wrong type, a
+// and optionally every node's outcome — to a Sink, one row at a time from one
+// goroutine. A row that cannot run (malformed, a column of the wrong type, a
 // missing column) or whose targets have no value goes to the dead letters with
 // a cause naming the row and the column or node; the other rows go on.
 //

@@ -66,9 +66,8 @@ func RowContext(fn func(context.Context) context.Context) Option {
 	}
 }
 
-// OnProgress calls fn after every row written or dead-lettered, with the
-// writes (never two calls at once): fn must be quick (a progress bar, a
-// counter).
+// OnProgress calls fn after every row written or dead-lettered, from the
+// goroutine that writes: fn must be quick (a progress bar, a counter).
 func OnProgress(fn func(Progress)) Option {
 	return func(r *Runner) error {
 		r.progress = fn

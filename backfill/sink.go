@@ -33,14 +33,14 @@ func (o Output) Fields() map[string]any {
 	return m
 }
 
-// Sink receives the output rows of a backfill one at a time: calls never
-// overlap, though they may come from different goroutines.
+// Sink receives the output rows of a backfill, one at a time, from one
+// goroutine.
 type Sink interface {
 	Write(Output) error
 }
 
-// DeadLetterSink receives the rows that failed one at a time, never while
-// Sink.Write is called.
+// DeadLetterSink receives the rows that failed, one at a time, from the
+// goroutine that calls Sink.Write.
 type DeadLetterSink interface {
 	WriteDeadLetter(DeadLetter) error
 }
