@@ -66,6 +66,28 @@ func (p *goroutinePool) startTask(t task) {
 	go p.loop(task{s: s, n: n, claim: t.claim})
 }
 
+// startClaims starts the ready (unclaimed) nodes of list, each on an idle
+// goroutine or a new one, taking the idle ones under one lock: a run's
+// roots start together, and the lock is shared by every concurrent run.
+func (p *goroutinePool) startClaims(s *run, list []graph.NodeID) {
+	var buf [16]*parked
+	p.mu.Lock()
+	k := min(len(p.idle), len(list), len(buf))
+	got := buf[:k]
+	copy(got, p.idle[len(p.idle)-k:])
+	clear(p.idle[len(p.idle)-k:])
+	p.idle = p.idle[:len(p.idle)-k]
+	p.mu.Unlock()
+	for i, n := range list {
+		t := task{s: s, n: n, claim: true}
+		if i < k {
+			got[i].next <- t // never blocks, as in startTask
+			continue
+		}
+		go p.loop(t)
+	}
+}
+
 // loop runs tasks until it is told to exit, or there are enough idle
 // goroutines without this one.
 func (p *goroutinePool) loop(t task) {

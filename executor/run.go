@@ -255,15 +255,19 @@ func (s *run) startBlocking(list []graph.NodeID) {
 	if pooled {
 		// list may be the plan's, shared by concurrent runs: the others go
 		// to this run's own buffer, which only grows while the run starts.
+		// One reading of grows per node: a body may set it meanwhile.
 		start := len(s.treeBuf)
+		var buf [16]graph.NodeID
+		warm := buf[:0]
 		for _, id := range list {
-			if s.e.grows[id].Load() {
-				s.refs.Add(1)
-				s.e.goroutines.startTask(task{s: s, n: id, claim: true})
+			if s.e.grows[id].Load() && len(warm) < len(buf) {
+				warm = append(warm, id)
 			} else {
 				s.treeBuf = append(s.treeBuf, id)
 			}
 		}
+		s.refs.Add(int32(len(warm)))
+		s.e.goroutines.startClaims(s, warm)
 		list = s.treeBuf[start:]
 	}
 	if len(list) > 0 {
