@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"iter"
 	"sync"
 	"time"
@@ -48,15 +49,19 @@ func New(ex *executor.Executor, targets []string, opts ...Option) (*Runner, erro
 	r := &Runner{ex: ex, inFlight: DefaultInFlight, ordered: true}
 	g := ex.Graph()
 	for _, name := range targets {
-		id, ok := g.Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("backfill: target %q: no such node", name)
+		id, err := g.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("backfill: target: %w", err)
 		}
-		r.targets = append(r.targets, id)
+		r.targets = append(r.targets, graphx.At(g, id))
 		r.names = append(r.names, name)
 	}
-	for _, id := range g.Ancestors(r.targets...) {
-		n := g.Node(id)
+	ancestors, err := g.Ancestors(r.targets...)
+	if err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
+	for _, id := range ancestors {
+		n := graphx.Node(g, id)
 		if n.Kind != graph.KindInput {
 			continue
 		}

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"reflect"
 	"time"
 
@@ -86,7 +87,7 @@ func LocalOnly() NodeOption {
 // executor applies it after the body. Timeouts and retries of the node
 // apply to the body as before: a retry asks the cache again.
 func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
-	return func(n *graph.Node) error {
+	return graphdef.NewOption(func(n *graphdef.Node) error {
 		fail := func(reason string) error { return &graph.InvalidNodeError{Node: n.Name, Reason: "cache: " + reason} }
 		if c == nil {
 			return fail("nil cache")
@@ -126,7 +127,7 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 		}
 		n.Meta[MetaKey] = fmt.Sprintf("ttl=%v stale=%v", ttl, p.stale)
 		return nil
-	}
+	}).(nodes.Option)
 }
 
 // sourced tells the executor where a cached node's value came from, for

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/featgraph/featgraph/graph"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -287,7 +288,7 @@ targets: [big]
 	if r.ModeOf("card_id") != decisionlog.Hash || r.ModeOf("email") != decisionlog.Omit || r.ModeOf("amount") != decisionlog.Keep {
 		t.Errorf("modes %v %v %v", r.ModeOf("card_id"), r.ModeOf("email"), r.ModeOf("amount"))
 	}
-	big, _ := s.Graph().Lookup("big")
+	big := graph.Named("big")
 	res, err := executor.Run(context.Background(), s.Graph(), []executor.Binding{
 		executor.BindNamed("card_id", "4111111111111111"), executor.BindNamed("email", "a@b.c"), executor.BindNamed("amount", 120.0)}, big)
 	if err != nil {

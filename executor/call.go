@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"github.com/featgraph/featgraph/timeouts"
 	"github.com/sourcegraph/conc/panics"
 	"go.opentelemetry.io/otel/trace"
@@ -27,7 +29,7 @@ var ErrGoexit = errors.New("called runtime.Goexit instead of returning")
 func (s *run) callBody(ctx context.Context, n graph.NodeID, args []any) (v any, err error) {
 	defer s.recoverPanic(n, &err)
 	if s.e.info[n].kind == graph.KindEach {
-		return callEach(ctx, s.g.Node(n), args[0])
+		return callEach(ctx, s.e.node(n), args[0])
 	}
 	return s.e.info[n].fetch(ctx, args)
 }
@@ -41,20 +43,20 @@ func (s *run) callCompute(n graph.NodeID, args []any) (v any, err error) {
 // callChoose calls the chooser of If or Switch n.
 func (s *run) callChoose(n graph.NodeID, args []any) (branch int, err error) {
 	defer s.recoverPanic(n, &err)
-	return s.g.Node(n).Choose(args)
+	return s.e.node(n).Choose(args)
 }
 
 // callFallback calls the fallback of n.
 func (s *run) callFallback(n graph.NodeID, cause error) (v any, err error) {
 	defer recoverInto(s.g.Name(n)+" (fallback)", &err)
-	return s.g.Node(n).Fallback(cause)
+	return s.e.node(n).Fallback(cause)
 }
 
 // retryAgain waits before another try of n, and reports false when no try
 // is left, err is not worth one, or the wait would not fit the deadline. A
 // panicking retry predicate is an error of the node.
 func (s *run) retryAgain(ctx context.Context, n graph.NodeID, attempts int32, err error) (again bool, perr error) {
-	node := s.g.Node(n)
+	node := s.e.node(n)
 	if int(attempts) >= node.Retry.Attempts {
 		return false, nil
 	}
@@ -65,7 +67,7 @@ func (s *run) retryAgain(ctx context.Context, n graph.NodeID, attempts int32, er
 	return timeouts.Sleep(ctx, timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)), nil
 }
 
-func callRetryable(node *graph.Node, err error) (ok bool, perr error) {
+func callRetryable(node *graphdef.Node, err error) (ok bool, perr error) {
 	defer recoverInto(node.Name+" (retry predicate)", &perr)
 	var p *PanicError
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &p) {
@@ -102,7 +104,7 @@ func recoverInto(node string, err *error) {
 // callEach fetches every element of list, at most Limit at once, keeping
 // the order; the first failure (an error, a panic, a Goexit) cancels the
 // others.
-func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error) {
+func callEach(ctx context.Context, node *graphdef.Node, list any) (v any, err error) {
 	defer recoverInto(node.Name, &err)
 	elems := node.Each.Split(list)
 	results := make([]any, len(elems))
@@ -168,7 +170,7 @@ func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error
 	source := ""
 	for i, r := range results {
 		var src string
-		results[i], src = graph.Unsource(r)
+		results[i], src = graphx.Unsource(r)
 		switch {
 		case i == 0:
 			source = src

@@ -17,10 +17,11 @@ func (r *Result) Targets() []graph.NodeID {
 // run needed it or not (an input nothing needed ends skipped, with no
 // value from [Result.Value]). ok is false when t is not a bound input.
 func (r *Result) Bound(t graph.Target) (v any, ok bool) {
-	if r.run.g.Check(t) != nil {
+	id, err := r.run.g.Resolve(t)
+	if err != nil {
 		return nil, false
 	}
-	ns := &r.run.ns[t.ID()]
+	ns := &r.run.ns[id]
 	if !ns.bound {
 		return nil, false
 	}

@@ -41,7 +41,7 @@ func TestResultTargetsAndBound(t *testing.T) {
 	if _, ok := res.Bound(double); ok {
 		t.Error("Bound(double) is ok")
 	}
-	if _, ok := res.Bound(graph.NodeID(99)); ok {
-		t.Error("Bound(99) is ok")
+	if _, ok := res.Bound(graph.Named("ghost")); ok {
+		t.Error("Bound(ghost) is ok")
 	}
 }

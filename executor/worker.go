@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphx"
 )
 
 // worker is one goroutine's view of a run: the time it last read the clock
@@ -162,7 +163,7 @@ func (w *worker) step(n graph.NodeID) {
 		}
 		return
 	case graph.KindValue:
-		w.commit(n, s.g.Node(n).Value, nil, OutcomeOK, 0)
+		w.commit(n, s.e.node(n).Value, nil, OutcomeOK, 0)
 		return
 	}
 	args, failed := s.fillArgs(n)
@@ -202,7 +203,7 @@ func (w *worker) step(n graph.NodeID) {
 // branch it chooses, or its operands.
 func (w *worker) startConditional(n graph.NodeID, args []any) {
 	s := w.s
-	node := s.g.Node(n)
+	node := s.e.node(n)
 	lazy := s.g.Lazy(n)
 	switch node.Kind {
 	case graph.KindIf, graph.KindSwitch:
@@ -354,7 +355,7 @@ func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnd
 	case err != nil:
 		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, OutcomeError, attempts)
 	default:
-		v, w.source = graph.Unsource(v)
+		v, w.source = graphx.Unsource(v)
 		if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
 			w.source = ""
 			w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, OutcomeError, attempts)
@@ -469,7 +470,7 @@ func (w *worker) notify(n graph.NodeID) {
 // dependencies may have ended.
 func (w *worker) reconsider(p graph.NodeID) {
 	s := w.s
-	node := s.g.Node(p)
+	node := s.e.node(p)
 	lazy := s.g.Lazy(p)
 	if node.Kind == graph.KindIf || node.Kind == graph.KindSwitch {
 		c := s.ns[p].chosen.Load() - 1

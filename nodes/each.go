@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
 )
 
 // Each declares a node that calls fn once per element of list and returns the
@@ -11,7 +12,7 @@ import (
 // once when that option is given. The node fails when any call fails, with an
 // error naming the element's index.
 func Each[T, U any](b *graph.Builder, name string, list Ref[[]T], fn func(context.Context, T) (U, error), opts ...Option) Ref[[]U] {
-	n := graph.Node{Name: name, Kind: graph.KindEach, Each: &graph.EachSpec{
+	n := graphdef.Node{Name: name, Kind: graph.KindEach, Each: &graphdef.EachSpec{
 		Elem: func(ctx context.Context, elem any) (any, error) { return fn(ctx, as[T](elem)) },
 		Split: func(list any) []any {
 			elems := as[[]T](list)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
@@ -149,7 +150,7 @@ func coerce(v any, want reflect.Type) (reflect.Value, error) {
 	return reflect.Value{}, fmt.Errorf("a %T is not a %v", v, want)
 }
 
-func (b *builder) goNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) goNode(n *nodeDecl, d *graphdef.Node) {
 	fetch := n.goKind == "fetch"
 	d.Kind = graph.KindCompute
 	if fetch {
@@ -201,11 +202,11 @@ func (b *builder) goNode(n *nodeDecl, d *graph.Node) {
 	}
 }
 
-func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) eachNode(n *nodeDecl, d *graphdef.Node) {
 	d.Kind = graph.KindEach
 	d.Deps = []string{n.list}
 	b.checkFlow(n, n.list, TypeList, "list")
-	spec := &graph.EachSpec{
+	spec := &graphdef.EachSpec{
 		Limit: n.limit,
 		Split: func(list any) []any {
 			if l, ok := list.([]any); ok {

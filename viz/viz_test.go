@@ -54,7 +54,7 @@ func allDOTs(t *testing.T) map[string][]byte {
 	awkward := awkwardGraph(t)
 	var all []graph.Target
 	for _, id := range awkward.Order() {
-		all = append(all, id)
+		all = append(all, graph.Named(awkward.Name(id)))
 	}
 	awkRes, err := executor.Run(context.Background(), awkward, []executor.Binding{executor.BindNamed(`in "quoted" \N`, "x")}, all...)
 	if err != nil {
