@@ -40,7 +40,8 @@ func TestRecordHoldsTheRun(t *testing.T) {
 	}
 	want := map[string]string{"card": `"c1"`, "amount": `120`, "account": `{"id":"acc-c1","limit":500}`, "risk": `0.5`, "decision": `"approve"`}
 	for name, js := range want {
-		v, ok := rec.Lookup(name)
+		v, lerr := rec.Lookup(name)
+		ok := lerr == nil
 		if !ok || string(v.Value) != js {
 			t.Errorf("%s = %+v, want value %s", name, v, js)
 		}

@@ -160,12 +160,14 @@ func (rec *Record) Validate() error {
 	return nil
 }
 
-// Lookup returns the index of the node called name, or -1.
-func (rec *Record) Lookup(name string) int {
+// Lookup returns the record of the node called name. Like every Lookup of
+// featgraph, it returns an error matching graph.ErrUnknownNode when there is
+// no such node.
+func (rec *Record) Lookup(name string) (NodeRecord, error) {
 	for i := range rec.Nodes {
 		if rec.Nodes[i].Name == name {
-			return i
+			return rec.Nodes[i], nil
 		}
 	}
-	return -1
+	return NodeRecord{}, &graph.UnknownNodeError{Name: name}
 }

@@ -228,7 +228,7 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 			}
 		}
 		if live != nil {
-			if v, ok := live.Lookup(c.name); ok {
+			if v, err := live.Lookup(c.name); err == nil {
 				c.shown = shown(v)
 			}
 		} else {
@@ -309,7 +309,7 @@ func (r *Runner) runCandidate(ctx context.Context, inputs []executor.Binding, ta
 			v, _ := res.Value(ts[i])
 			c.raw, _ = json.Marshal(v)
 		}
-		if v, ok := crec.Lookup(c.name); ok {
+		if v, err := crec.Lookup(c.name); err == nil {
 			c.shown = shown(v)
 		}
 		r.compare(ctx, sh, lives[i], c)
