@@ -115,9 +115,10 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 				p.typ = n.Type.Elem()
 			}
 			elem := n.Each.Elem
-			fetch := func(ctx context.Context, args []any) (any, error) { return elem(ctx, args[0]) }
-			n.Each.Elem = func(ctx context.Context, e any) (any, error) {
-				return sourced(c.get(ctx, p, []any{e}, fetch))
+			// The key is the element and the node's other dependencies, if any.
+			fetch := func(ctx context.Context, args []any) (any, error) { return elem(ctx, args[0], args[1:]) }
+			n.Each.Elem = func(ctx context.Context, e any, extra []any) (any, error) {
+				return sourced(c.get(ctx, p, append([]any{e}, extra...), fetch))
 			}
 		default:
 			return fail(fmt.Sprintf("applies to fetch and Each nodes, not %v nodes", n.Kind))

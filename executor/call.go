@@ -29,7 +29,7 @@ var ErrGoexit = errors.New("called runtime.Goexit instead of returning")
 func (s *run) callBody(ctx context.Context, n graph.NodeID, args []any) (v any, err error) {
 	defer s.recoverPanic(n, &err)
 	if s.e.info[n].kind == graph.KindEach {
-		return callEach(ctx, s.e.node(n), args[0])
+		return callEach(ctx, s.e.node(n), args[0], args[1:])
 	}
 	return s.e.info[n].fetch(ctx, args)
 }
@@ -103,8 +103,9 @@ func recoverInto(node string, err *error) {
 
 // callEach fetches every element of list, at most Limit at once, keeping
 // the order; the first failure (an error, a panic, a Goexit) cancels the
-// others.
-func callEach(ctx context.Context, node *graphdef.Node, list any) (v any, err error) {
+// others. extra, the values of the node's other dependencies, goes to every
+// element's call.
+func callEach(ctx context.Context, node *graphdef.Node, list any, extra []any) (v any, err error) {
 	defer recoverInto(node.Name, &err)
 	elems := node.Each.Split(list)
 	results := make([]any, len(elems))
@@ -154,7 +155,7 @@ func callEach(ctx context.Context, node *graphdef.Node, list any) (v any, err er
 				}
 				wg.Done()
 			}()
-			r, err := node.Each.Elem(ctx, elem)
+			r, err := node.Each.Elem(ctx, elem, extra)
 			returned = true
 			if err != nil {
 				fail(fmt.Errorf("element %d: %w", i, err))

@@ -18,7 +18,7 @@ import (
 // eachSpec is an Each over a []string whose element body is elem.
 func eachSpec(elem func(string) any) *graphdef.EachSpec {
 	return &graphdef.EachSpec{
-		Elem: func(_ context.Context, e any) (any, error) { return elem(e.(string)), nil },
+		Elem: func(_ context.Context, e any, _ []any) (any, error) { return elem(e.(string)), nil },
 		Split: func(list any) []any {
 			var out []any
 			for _, e := range list.([]string) {

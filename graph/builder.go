@@ -121,7 +121,7 @@ func checkShape(n *graphdef.Node) error {
 			return bad("an %s node needs at least one operand and no other dependency", n.Kind)
 		}
 	case KindEach:
-		if n.Each == nil || n.Each.Elem == nil || n.Each.Split == nil || n.Each.Join == nil || len(n.Deps) != 1 {
+		if n.Each == nil || n.Each.Elem == nil || n.Each.Split == nil || n.Each.Join == nil || len(n.Deps) < 1 {
 			return bad("an each node needs a list dependency and an element fetch")
 		}
 		if n.Each.Limit < 0 {

@@ -209,7 +209,7 @@ func (st *nodeStub) rewrite(h *Harness, d *graphdef.Node) {
 		if st.whole != nil {
 			// The node as a whole: one call with the list, its result the node's value.
 			spec.Split = func(list any) []any { return []any{list} }
-			spec.Elem = func(ctx context.Context, list any) (any, error) {
+			spec.Elem = func(ctx context.Context, list any, _ []any) (any, error) {
 				return st.call(ctx, h, st.whole, []any{list}, nil, name)
 			}
 			spec.Join = func(results []any) any { return results[0] }
@@ -224,13 +224,13 @@ func (st *nodeStub) rewrite(h *Harness, d *graphdef.Node) {
 			}
 			return out
 		}
-		spec.Elem = func(ctx context.Context, x any) (any, error) {
+		spec.Elem = func(ctx context.Context, x any, extra []any) (any, error) {
 			ix := x.(indexed)
 			b := st.elems[ix.i]
 			if b == nil {
 				b = st.each
 			}
-			return st.call(ctx, h, b, []any{ix}, func() (any, error) { return real(ctx, ix.elem) },
+			return st.call(ctx, h, b, []any{ix}, func() (any, error) { return real(ctx, ix.elem, extra) },
 				fmt.Sprintf("element %d of node %q", ix.i, d.Name))
 		}
 	}

@@ -164,3 +164,19 @@ func ExampleEach() {
 	// Output:
 	// value: [4 6 7]
 }
+
+// EachN is Each with more dependencies: every element's call also gets
+// their values, read with Arg as in FetchN.
+func ExampleEachN() {
+	b := graph.NewBuilder()
+	merchants := nodes.Input[[]string](b, "merchants")
+	weight := nodes.Value(b, "weight", 10)
+	risks := nodes.EachN(b, "merchant_risk", merchants, []nodes.Dep{weight},
+		func(ctx context.Context, m string, args nodes.Args) (int, error) {
+			return len(m) * nodes.Arg(args, weight), nil
+		}, nodes.Limit(2))
+
+	run(b, risks, []executor.Binding{executor.Bind(merchants, []string{"acme", "globex"})})
+	// Output:
+	// value: [40 60]
+}

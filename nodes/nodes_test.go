@@ -3,7 +3,9 @@ package nodes_test
 import (
 	"context"
 	"errors"
+	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/internal/graphx"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +183,26 @@ func TestArgPanicsOnUndeclaredDependency(t *testing.T) {
 		}
 	}()
 	_, _ = graphx.Node(g, sum.ID()).Compute([]any{1})
+}
+
+func TestEachNGivesEveryCallTheExtraDependencies(t *testing.T) {
+	b := graph.NewBuilder()
+	list := nodes.Input[[]int](b, "list")
+	add := nodes.Input[int](b, "add")
+	mul := nodes.Value(b, "mul", 3)
+	out := nodes.EachN(b, "out", list, []nodes.Dep{add, mul}, func(_ context.Context, e int, a nodes.Args) (int, error) {
+		return (e + nodes.Arg(a, add)) * nodes.ArgAt[int](a, 1), nil
+	})
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(list, []int{1, 2, 3}), executor.Bind(add, 10)}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	if got, _ := executor.Get(res, out); !slices.Equal(got, []int{33, 36, 39}) {
+		t.Errorf("EachN = %v, want [33 36 39]", got)
+	}
 }

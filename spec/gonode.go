@@ -236,10 +236,10 @@ func (b *builder) eachNode(n *nodeDecl, d *graphdef.Node) {
 			return
 		}
 		if !fn.IsValid() {
-			spec.Elem = func(context.Context, any) (any, error) { return nil, fmt.Errorf("%q: %w", name, ErrUnbound) }
+			spec.Elem = func(context.Context, any, []any) (any, error) { return nil, fmt.Errorf("%q: %w", name, ErrUnbound) }
 			return
 		}
-		spec.Elem = func(ctx context.Context, elem any) (any, error) { return callBound(name, fn, ctx, []any{elem}) }
+		spec.Elem = func(ctx context.Context, elem any, _ []any) (any, error) { return callBound(name, fn, ctx, []any{elem}) }
 		return
 	}
 	r, c, ok := b.request(n, d)
@@ -252,7 +252,7 @@ func (b *builder) eachNode(n *nodeDecl, d *graphdef.Node) {
 			return
 		}
 	}
-	spec.Elem = func(ctx context.Context, elem any) (any, error) {
+	spec.Elem = func(ctx context.Context, elem any, _ []any) (any, error) {
 		req, err := r.render(map[string]any{"item": elem})
 		if err != nil {
 			return nil, err

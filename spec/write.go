@@ -104,6 +104,10 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 				break
 			}
 			if n.Kind == graph.KindEach {
+				if len(n.Deps) != 1 {
+					err = fmt.Errorf("an each node with dependencies besides its list (nodes.EachN) has no spec form")
+					break
+				}
 				d.kind, d.list = "each", n.Deps[0]
 				d.typSet = false
 				if n.Each != nil {

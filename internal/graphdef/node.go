@@ -24,8 +24,10 @@ type ComputeFunc func(args []any) (any, error)
 // applies, which is an error.
 type ChooseFunc func(args []any) (int, error)
 
-// ElemFunc fetches one element of an Each node.
-type ElemFunc func(ctx context.Context, elem any) (any, error)
+// ElemFunc fetches one element of an Each node. extra holds the values of
+// the node's Deps after the first (the list), in order; the slice is only
+// valid during the call.
+type ElemFunc func(ctx context.Context, elem any, extra []any) (any, error)
 
 // FallbackFunc gives the value a node takes when it fails: it receives the
 // cause (an error, a timeout, a panic, a failed dependency). Returning an
