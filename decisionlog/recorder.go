@@ -199,8 +199,8 @@ func (r *Recorder) Record(runID string, res *executor.Result) (*Record, error) {
 			rec.Fetches = append(rec.Fetches, r.value(res, nr))
 		}
 	}
-	for _, id := range res.Targets() {
-		rec.Targets = append(rec.Targets, r.value(res, nrs[id]))
+	for _, t := range res.Targets() {
+		rec.Targets = append(rec.Targets, r.value(res, res.Node(t)))
 	}
 	if rec.Inputs == nil {
 		rec.Inputs = []Value{}

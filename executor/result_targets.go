@@ -1,13 +1,17 @@
 package executor
 
-import "github.com/featgraph/featgraph/graph"
+import (
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphx"
+)
 
-// Targets returns the targets the run was asked for, in graph order.
-func (r *Result) Targets() []graph.NodeID {
-	var out []graph.NodeID
+// Targets returns the targets the run was asked for, in graph order, as
+// Targets that [Result.Node] and [Result.Value] accept.
+func (r *Result) Targets() []graph.Target {
+	var out []graph.Target
 	for i := range r.run.ns {
 		if r.run.ns[i].isTarget {
-			out = append(out, graph.NodeID(i))
+			out = append(out, graphx.At(r.run.g, graph.NodeID(i)))
 		}
 	}
 	return out

@@ -211,8 +211,8 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 	}
 	targets := r.targets
 	if targets == nil {
-		for _, id := range res.Targets() {
-			if cid, err := g.Lookup(res.Graph().Name(id)); err == nil {
+		for _, tg := range res.Targets() {
+			if cid, err := g.Lookup(tg.Name()); err == nil {
 				targets = append(targets, cid)
 			}
 		}
