@@ -239,7 +239,9 @@ func (b *builder) eachNode(n *nodeDecl, d *graphdef.Node) {
 			spec.Elem = func(context.Context, any, []any) (any, error) { return nil, fmt.Errorf("%q: %w", name, ErrUnbound) }
 			return
 		}
-		spec.Elem = func(ctx context.Context, elem any, _ []any) (any, error) { return callBound(name, fn, ctx, []any{elem}) }
+		spec.Elem = func(ctx context.Context, elem any, _ []any) (any, error) {
+			return callBound(name, fn, ctx, []any{elem})
+		}
 		return
 	}
 	r, c, ok := b.request(n, d)
