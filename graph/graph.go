@@ -8,7 +8,10 @@ import (
 )
 
 // Graph is a validated, immutable set of nodes. It is safe for concurrent use.
-// Slices returned by its methods are shared and must not be modified.
+// Order and Ancestors return slices of the caller's own; the per-node
+// adjacency slices (Deps, Lazy, Users, LazyUsers), read on the executor's
+// hot path, are the graph's own, capped so that an append copies, and must
+// not be modified.
 type Graph struct {
 	nodes     []graphdef.Node
 	self      *identity // the owner of the Refs of this graph
@@ -65,8 +68,8 @@ func (g *Graph) Users(id NodeID) []NodeID { return g.users.of(id) }
 func (g *Graph) LazyUsers(id NodeID) []NodeID { return g.lazyUsers.of(id) }
 
 // Order returns every node in a topological order: each node after all its
-// dependencies, static and lazy.
-func (g *Graph) Order() []NodeID { return g.order }
+// dependencies, static and lazy. The slice is the caller's.
+func (g *Graph) Order() []NodeID { return slices.Clone(g.order) }
 
 // Resolve returns the ID of the node t names in g. A [Ref] must come from
 // the builder g was built by: the zero Ref and a Ref of another graph are

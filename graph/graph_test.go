@@ -235,3 +235,15 @@ func TestKindText(t *testing.T) {
 		t.Error("ParseKind accepted an unknown kind")
 	}
 }
+
+func TestOrderIsTheCallersCopy(t *testing.T) {
+	g, err := graphx.New([]graphdef.Node{fetch("a"), fetch("b", "a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := g.Order()
+	slices.Reverse(order)
+	if got := names(g, g.Order()); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("Order after the caller changed its copy = %v", got)
+	}
+}

@@ -9,9 +9,11 @@ import (
 // order. Per-node data can live in slices indexed by NodeID.
 type NodeID int32
 
-// A Target names a node to compute or read: a [Ref], or a name-only handle
-// such as graphtest.Named. A Ref is checked to come from the graph it is
-// used with; any other Target is looked up by name.
+// A Target names a node to compute or read: a [Ref], or a name made a
+// Target by [Named]. It is the one handle type of featgraph: executor's Run
+// and Result, nodes' dependencies (nodes.Dep) and the test harness all take
+// it. A Ref is checked to come from the graph it is used with; any other
+// Target is looked up by name.
 type Target interface {
 	Name() string
 }
