@@ -19,6 +19,7 @@ import (
 type Runner struct {
 	ex       *executor.Executor
 	targets  []graph.Target
+	all      []graph.Target // every node, by NodeID, made once for the per-row outcomes
 	names    []string
 	inputs   []inputColumn
 	inFlight int
@@ -48,6 +49,10 @@ func New(ex *executor.Executor, targets []string, opts ...Option) (*Runner, erro
 	}
 	r := &Runner{ex: ex, inFlight: DefaultInFlight, ordered: true}
 	g := ex.Graph()
+	r.all = make([]graph.Target, g.Len())
+	for i := range r.all {
+		r.all[i] = graphx.At(g, graph.NodeID(i))
+	}
 	for _, name := range targets {
 		id, err := g.Lookup(name)
 		if err != nil {
@@ -163,7 +168,7 @@ func (r *Runner) RunRow(ctx context.Context, row Row) RowResult {
 	g := r.ex.Graph()
 	rr := RowResult{Outcomes: make([]executor.Outcome, g.Len()), Duration: took}
 	for i := range rr.Outcomes {
-		rr.Outcomes[i] = res.Node(graph.NodeID(i)).Outcome
+		rr.Outcomes[i] = res.Node(r.all[i]).Outcome
 	}
 	values := make(map[string]any, len(r.targets))
 	for i, t := range r.targets {

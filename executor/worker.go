@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"runtime"
 	"time"
@@ -544,7 +545,7 @@ func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts 
 		w.finishFailed(n, from, err, attempts, ctxEnded)
 		return
 	}
-	v, w.source = graph.Unsource(v)
+	v, w.source = graphx.Unsource(v)
 	if t := w.s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
 		if cause := typeError(w.s.g.Name(n), v, t); cause != nil {
 			w.source = ""
