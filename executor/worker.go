@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"runtime"
 	"time"
@@ -266,7 +267,7 @@ func (w *worker) step(n graph.NodeID) {
 		}
 		return
 	case graph.KindValue:
-		w.commit(n, s.g.Node(n).Value, nil, OutcomeOK, 0)
+		w.commit(n, s.e.node(n).Value, nil, OutcomeOK, 0)
 		return
 	}
 	args, failed := s.fillArgs(n)
@@ -390,7 +391,7 @@ func (w *worker) targetDone(n graph.NodeID) bool {
 // branch it chooses, or its operands.
 func (w *worker) startConditional(n graph.NodeID, args []any) {
 	s := w.s
-	node := s.g.Node(n)
+	node := s.e.node(n)
 	lazy := s.g.Lazy(n)
 	switch node.Kind {
 	case graph.KindIf, graph.KindSwitch:
@@ -562,7 +563,7 @@ func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts 
 		w.finishFailed(n, from, err, attempts, ctxEnded)
 		return
 	}
-	v, w.source = graph.Unsource(v)
+	v, w.source = graphx.Unsource(v)
 	if t := w.s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
 		if cause := typeError(w.s.g.Name(n), v, t); cause != nil {
 			w.source = ""
