@@ -5,6 +5,7 @@ import (
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/nodeargs"
 )
 
 // Ref is a typed handle on a node; see [graph.Ref].
@@ -118,4 +119,24 @@ func ArgAt[T any](a Args, i int) T {
 		panic(fmt.Sprintf("nodes.ArgAt: index %d out of range [0, %d)", i, len(a.vals)))
 	}
 	return as[T](a.vals[i])
+}
+
+// handle is a dependency known by ID and name only, for nodeargs.New.
+type handle struct {
+	id   graph.NodeID
+	name string
+}
+
+func (h handle) ID() graph.NodeID { return h.id }
+func (h handle) Name() string     { return h.name }
+
+func init() {
+	nodeargs.New = func(ids []graph.NodeID, names []string) func(vals []any) any {
+		deps := make([]Dep, len(ids))
+		for i, id := range ids {
+			deps[i] = handle{id: id, name: names[i]}
+		}
+		ix := newDepIndex(deps)
+		return func(vals []any) any { return Args{deps: ix, vals: vals} }
+	}
 }
