@@ -33,7 +33,9 @@
 // [StubPanic] and [StubHang] make it fail, and [RandomFaults] adds latency,
 // errors, panics or hangs to seeded random fetch nodes, to check that
 // fallbacks keep a decision possible. The run's deadline, like any executor
-// setting, is given with [ExecutorOptions](executor.WithRunTimeout(d)). [Record] saves a run's fetched values as JSON and [Replay] turns
+// setting, is given with [ExecutorOptions](executor.WithRunTimeout(d)).
+//
+// [Record] saves a run's fetched values as JSON and [Replay] turns
 // them back into stubs, so a production run can be reproduced with no
 // backends.
 //

@@ -36,7 +36,7 @@ func Compute4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], dep
 // each one with its type through [Arg].
 func ComputeN[T any](b *graph.Builder, name string, deps []Dep, fn func(args Args) (T, error), opts ...Option) Ref[T] {
 	deps = append([]Dep(nil), deps...)
-	ix := newDepIndex(deps)
+	ix := depIndexOf(deps)
 	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
 		return fn(Args{deps: ix, vals: args})
 	}}

@@ -49,7 +49,7 @@ func Fetch4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], depB 
 // one with its type through [Arg].
 func FetchN[T any](b *graph.Builder, name string, deps []Dep, fn func(ctx context.Context, args Args) (T, error), opts ...Option) Ref[T] {
 	deps = append([]Dep(nil), deps...)
-	ix := newDepIndex(deps)
+	ix := depIndexOf(deps)
 	n := graph.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) {
 		return fn(ctx, Args{deps: ix, vals: args})
 	}}

@@ -67,19 +67,29 @@ type Args struct {
 // depIndex finds a dependency's position in O(1): by a scan of a few, or a
 // map of many, built once when the node is declared.
 type depIndex struct {
-	deps []Dep
-	pos  map[graph.NodeID]int // nil for short lists
+	ids   []graph.NodeID
+	names []string
+	pos   map[graph.NodeID]int // nil for short lists
 }
 
 // scanLimit is the number of dependencies up to which a scan beats a map.
 const scanLimit = 8
 
-func newDepIndex(deps []Dep) *depIndex {
-	ix := &depIndex{deps: deps}
-	if len(deps) > scanLimit {
-		ix.pos = make(map[graph.NodeID]int, len(deps))
-		for i := len(deps) - 1; i >= 0; i-- { // the first of repeats wins, as in a scan
-			ix.pos[deps[i].ID()] = i
+// depIndexOf indexes the dependencies of a FetchN or ComputeN node.
+func depIndexOf(deps []Dep) *depIndex {
+	ids, names := make([]graph.NodeID, len(deps)), make([]string, len(deps))
+	for i, d := range deps {
+		ids[i], names[i] = d.ID(), d.Name()
+	}
+	return newDepIndex(ids, names)
+}
+
+func newDepIndex(ids []graph.NodeID, names []string) *depIndex {
+	ix := &depIndex{ids: ids, names: names}
+	if len(ids) > scanLimit {
+		ix.pos = make(map[graph.NodeID]int, len(ids))
+		for i := len(ids) - 1; i >= 0; i-- { // the first of repeats wins, as in a scan
+			ix.pos[ids[i]] = i
 		}
 	}
 	return ix
@@ -90,8 +100,8 @@ func (ix *depIndex) find(id graph.NodeID) (int, bool) {
 		i, ok := ix.pos[id]
 		return i, ok
 	}
-	for i, d := range ix.deps {
-		if d.ID() == id {
+	for i, d := range ix.ids {
+		if d == id {
 			return i, true
 		}
 	}
@@ -105,7 +115,7 @@ func (a Args) Len() int { return len(a.vals) }
 // the dependencies the node was declared with; otherwise Arg panics, which
 // the executor turns into an error outcome naming the node.
 func Arg[T any](a Args, r Ref[T]) T {
-	if i, ok := a.deps.find(r.ID()); ok && a.deps.deps[i].Name() == r.Name() {
+	if i, ok := a.deps.find(r.ID()); ok && a.deps.names[i] == r.Name() {
 		return as[T](a.vals[i])
 	}
 	panic(fmt.Sprintf("nodes.Arg: %q is not a declared dependency of this node", r.Name()))
@@ -121,22 +131,9 @@ func ArgAt[T any](a Args, i int) T {
 	return as[T](a.vals[i])
 }
 
-// handle is a dependency known by ID and name only, for nodeargs.New.
-type handle struct {
-	id   graph.NodeID
-	name string
-}
-
-func (h handle) ID() graph.NodeID { return h.id }
-func (h handle) Name() string     { return h.name }
-
 func init() {
 	nodeargs.New = func(ids []graph.NodeID, names []string) func(vals []any) any {
-		deps := make([]Dep, len(ids))
-		for i, id := range ids {
-			deps[i] = handle{id: id, name: names[i]}
-		}
-		ix := newDepIndex(deps)
+		ix := newDepIndex(ids, names)
 		return func(vals []any) any { return Args{deps: ix, vals: vals} }
 	}
 }
