@@ -163,7 +163,8 @@ func (h *Harness) Calls(n Node) int {
 // ExecutorOptions passes options to the executor that runs the stubbed
 // graph: the same options production gives executor.New, such as the run's
 // deadline (executor.WithRunTimeout, which the harness reads to check that
-// hung stubs will be ended) or tracing.
+// hung stubs will be ended), tracing, or executor.WithSequential to run it
+// one node at a time and tell whether a failure comes from concurrency.
 func ExecutorOptions(opts ...executor.Option) Option {
 	return func(s *setup) error {
 		s.h.exOpts = append(s.h.exOpts, opts...)
