@@ -3,6 +3,8 @@ package executor_test
 import (
 	"context"
 	"errors"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"strings"
 	"testing"
 
@@ -90,13 +92,13 @@ func TestDependentFallsBackWhenADependencyFails(t *testing.T) {
 }
 
 func TestGarbageFromADescriptorBodyIsAnError(t *testing.T) {
-	n := graph.Node{Name: "typed", Kind: graph.KindFetch, Type: reflectTypeFor[int](),
+	n := graphdef.Node{Name: "typed", Kind: graph.KindFetch, Type: reflectTypeFor[int](),
 		Fetch: func(context.Context, []any) (any, error) { return "not an int", nil }}
-	g, err := graph.New([]graph.Node{n})
+	g, err := graphx.New([]graphdef.Node{n})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = executor.Run(context.Background(), g, nil, graph.NodeID(0))
+	_, err = executor.Run(context.Background(), g, nil, graph.Named("typed"))
 	if err == nil || !strings.Contains(err.Error(), `node "typed": returned a string, want int`) {
 		t.Errorf("error = %v", err)
 	}
@@ -119,11 +121,11 @@ func TestInputsAndTargetsAreChecked(t *testing.T) {
 	}{
 		{"unbound input", []executor.Binding{executor.Bind(card, "c1")}, []graph.Target{both}, `input "amount" is needed but not bound`},
 		{"wrong type by name", []executor.Binding{executor.BindNamed("amount", "12")}, []graph.Target{both}, `binding input "amount": value of type string, want int`},
-		{"unknown name", []executor.Binding{executor.BindNamed("amnt", 12)}, []graph.Target{both}, `binding input "amnt": no such node`},
+		{"unknown name", []executor.Binding{executor.BindNamed("amnt", 12)}, []graph.Target{both}, `binding input "amnt": graph: no node "amnt"`},
 		{"not an input", []executor.Binding{executor.BindNamed("both", "x")}, []graph.Target{both}, `it is a compute node, not an input`},
 		{"bound twice", []executor.Binding{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `input "card" is bound twice`},
-		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `"elsewhere" is not in this graph`},
-		{"foreign target", nil, []graph.Target{foreign}, `"elsewhere" is not in this graph`},
+		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `node "elsewhere": Ref of another graph`},
+		{"foreign target", nil, []graph.Target{foreign}, `node "elsewhere": Ref of another graph`},
 		{"no target", nil, nil, "at least one target"},
 	}
 	for _, tt := range tests {

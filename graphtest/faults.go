@@ -76,7 +76,7 @@ func (f *Fault) apply(ctx context.Context, h *Harness) error {
 }
 
 // inject gives node n fault f, for RandomFaults.
-func inject(n Node, f Fault) Option {
+func inject(n graph.Target, f Fault) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("%v fault in %q", f.Kind, name(n))
 		if f.Kind < FaultLatency || f.Kind > FaultHang {
@@ -108,7 +108,7 @@ type FaultOption func(*faultPlan) error
 type faultPlan struct {
 	rate       float64
 	kinds      []FaultKind
-	nodes      []Node
+	nodes      []graph.Target
 	maxLatency time.Duration
 }
 
@@ -142,7 +142,7 @@ func FaultKinds(kinds ...FaultKind) FaultOption {
 
 // FaultNodes limits the candidates to nodes; the default is every fetch and
 // each node of the graph.
-func FaultNodes(nodes ...Node) FaultOption {
+func FaultNodes(nodes ...graph.Target) FaultOption {
 	return func(fp *faultPlan) error {
 		fp.nodes = nodes
 		return nil
@@ -217,7 +217,7 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 				if st := s.h.stubs[id]; !hit || st.fault != nil || st.fails() {
 					continue
 				}
-				if err := inject(Named(s.h.orig.Name(id)), Fault{Kind: kind, Latency: latency})(s); err != nil {
+				if err := inject(graph.Named(s.h.orig.Name(id)), Fault{Kind: kind, Latency: latency})(s); err != nil {
 					return fmt.Errorf("RandomFaults: %w", err)
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"os"
 	"reflect"
 
@@ -63,14 +65,14 @@ func Record(res *executor.Result) (*Recording, error) {
 		if nr.Kind != graph.KindInput && !nr.Kind.Blocking() {
 			continue
 		}
-		rn := RecordedNode{Name: nr.Name, Kind: nr.Kind, Type: typeName(res.Graph().Node(nr.ID).Type), Outcome: nr.Outcome}
+		rn := RecordedNode{Name: nr.Name, Kind: nr.Kind, Type: typeName(graphx.Node(res.Graph(), nr.ID).Type), Outcome: nr.Outcome}
 		if nr.Cause != nil {
 			rn.Cause = nr.Cause.Error()
 			var te *executor.TimeoutError
 			rn.TimedOut = errors.As(nr.Cause, &te) && te.Node == nr.Name
 		}
 		if nr.Outcome.HasValue() {
-			v, _ := res.Value(nr.ID)
+			v, _ := res.Value(graphx.At(res.Graph(), nr.ID))
 			raw, err := json.Marshal(v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("graphtest.Record: node %q: %w", nr.Name, err))
@@ -181,13 +183,13 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Binding, 
 		errs = append(errs, fmt.Errorf("%w: %s", ErrRecordingMismatch, fmt.Sprintf(format, args...)))
 	}
 	seen := make([]bool, g.Len())
-	check := func(rn RecordedNode) (*graph.Node, bool) {
-		id, ok := g.Lookup(rn.Name)
-		if !ok {
+	check := func(rn RecordedNode) (*graphdef.Node, bool) {
+		id, err := g.Lookup(rn.Name)
+		if err != nil {
 			mismatch("the recording has node %q (%s), the graph has none", rn.Name, rn.Kind)
 			return nil, false
 		}
-		n := g.Node(id)
+		n := graphx.Node(g, id)
 		if seen[id] {
 			mismatch("node %q is recorded twice", rn.Name)
 			return nil, false
@@ -231,7 +233,7 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Binding, 
 		stubs = append(stubs, replayStub{id: id, b: b})
 	}
 	for i := range g.Len() {
-		n := g.Node(graph.NodeID(i))
+		n := graphx.Node(g, graph.NodeID(i))
 		if n.Kind.Blocking() && !seen[i] {
 			mismatch("the graph has %s node %q, the recording does not", n.Kind, n.Name)
 		}
@@ -243,7 +245,7 @@ func (rec *Recording) decode(g *graph.Graph) ([]replayStub, []executor.Binding, 
 }
 
 // replayBehavior is the stub that reproduces recorded node rn of n.
-func replayBehavior(n *graph.Node, rn RecordedNode) (*behavior, error) {
+func replayBehavior(n *graphdef.Node, rn RecordedNode) (*behavior, error) {
 	switch {
 	case rn.Outcome == executor.OutcomeOK:
 		v, err := decodeValue(n, rn.Value)
@@ -275,7 +277,7 @@ func (e *replayedError) Error() string { return "replayed: " + e.cause }
 func (e *replayedError) Is(target error) bool { return e.is != nil && target == e.is }
 
 // decodeValue decodes raw into n's Go type.
-func decodeValue(n *graph.Node, raw json.RawMessage) (any, error) {
+func decodeValue(n *graphdef.Node, raw json.RawMessage) (any, error) {
 	if n.Type == nil {
 		return nil, fmt.Errorf("node %q has no Go type to decode its recorded value into", n.Name)
 	}

@@ -23,7 +23,7 @@ func ExampleAnd() {
 		<-ctx.Done() // a call that would take long; it honours cancellation
 		return false, ctx.Err()
 	})
-	mayPay := nodes.And(b, "may_pay", notBlocked, slowCheck)
+	mayPay := nodes.And(b, "may_pay", []nodes.Ref[bool]{notBlocked, slowCheck})
 
 	g, err := b.Build()
 	if err != nil {

@@ -22,7 +22,7 @@ func ExampleOr() {
 		return false, errors.New("watch list unavailable")
 	}, nodes.Fallback(false))
 	highAmount := nodes.Compute1(b, "high_amount", amount, func(a int) (bool, error) { return a > 1000, nil })
-	review := nodes.Or(b, "review", onWatchList, highAmount)
+	review := nodes.Or(b, "review", []nodes.Ref[bool]{onWatchList, highAmount})
 
 	g, err := b.Build()
 	if err != nil {

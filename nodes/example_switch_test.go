@@ -27,9 +27,9 @@ func ExampleSwitch() {
 	eu := nodes.Fetch0(b, "eu_rules", func(ctx context.Context) (int, error) { return 30, nil })
 	us := nodes.Fetch0(b, "us_rules", func(ctx context.Context) (int, error) { return 50, nil })
 	other := nodes.Value(b, "default_rules", 10)
-	threshold := nodes.Switch(b, "threshold", region, other, // other: the default
-		nodes.On("eu", eu),
-		nodes.On("US", us))
+	threshold := nodes.Switch(b, "threshold", region,
+		nodes.Cases(nodes.On("eu", eu), nodes.On("US", us)),
+		nodes.Default(other)) // without a Default, a key no case names is an error
 
 	g, err := b.Build()
 	if err != nil {

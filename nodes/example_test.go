@@ -65,3 +65,30 @@ func ExampleFetchN() {
 	// Output:
 	// score: 0.5
 }
+
+// EachN is Each with more dependencies: every element's call also gets
+// their values, read with Arg as in FetchN.
+func ExampleEachN() {
+	b := graph.NewBuilder()
+	merchants := nodes.Input[[]string](b, "merchants")
+	weight := nodes.Value(b, "weight", 10)
+	risks := nodes.EachN(b, "merchant_risk", merchants, []nodes.Dep{weight},
+		func(ctx context.Context, m string, args nodes.Args) (int, error) {
+			return len(m) * nodes.Arg(args, weight), nil
+		}, nodes.Limit(2))
+
+	g, err := b.Build()
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g,
+		[]executor.Binding{executor.Bind(merchants, []string{"acme", "globex"})}, risks)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Release()
+	r, _ := executor.Get(res, risks)
+	fmt.Println(r)
+	// Output:
+	// [40 60]
+}

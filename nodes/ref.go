@@ -5,43 +5,53 @@ import (
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"github.com/featgraph/featgraph/internal/nodeargs"
 )
 
 // Ref is a typed handle on a node; see [graph.Ref].
 type Ref[T any] = graph.Ref[T]
 
-// Dep is any Ref, whatever its type: the dependencies of FetchN and ComputeN.
-type Dep interface {
-	ID() graph.NodeID
-	Name() string
-}
+// Dep is any Ref, whatever its type: the dependencies of FetchN and
+// ComputeN. It is [graph.Target]; a Dep must be a Ref declared on the same
+// Builder, which Build checks.
+type Dep = graph.Target
 
 // declare adds n to b after applying opts and checking that deps were
 // declared on b, and returns the typed Ref of the new node.
-func declare[T any](b *graph.Builder, n graph.Node, deps []Dep, opts []Option) Ref[T] {
+func declare[T any](b *graph.Builder, n graphdef.Node, deps []Dep, opts []Option) Ref[T] {
 	n.Type = reflect.TypeFor[T]()
 	for _, d := range deps {
+		if d == nil {
+			graphx.Fail(b, &graph.InvalidNodeError{Node: n.Name, Reason: "depends on a nil Dep"})
+			continue
+		}
 		n.Deps = append(n.Deps, d.Name())
-		b.Fail(checkDep(b, n.Name, d))
+		graphx.Fail(b, checkDep(b, n.Name, d))
 	}
 	for _, opt := range opts {
-		if opt != nil {
-			b.Fail(opt(&n))
-		}
+		graphx.Fail(b, opt.applyTo(&n))
 	}
-	id := b.Add(n)
-	return graph.NewRef[T](id, n.Name)
+	return graphx.Add[T](b, n)
 }
 
 func checkDep(b *graph.Builder, node string, d Dep) error {
-	if d.Name() == "" {
+	if d == nil || d.Name() == "" {
 		return &graph.InvalidNodeError{Node: node, Reason: "depends on an unset (zero) Ref"}
 	}
-	if declared, ok := b.Node(d.ID()); !ok || declared.Name != d.Name() {
-		return &graph.InvalidNodeError{Node: node, Reason: fmt.Sprintf("depends on %q, which was declared on another builder", d.Name())}
+	if _, ok := graphx.Declared(b, d); !ok {
+		return &graph.InvalidNodeError{Node: node, Reason: fmt.Sprintf("depends on %q, which is not a Ref declared on this builder", d.Name())}
 	}
 	return nil
+}
+
+// idOf returns the NodeID of a Ref; -1 for another Dep (which Build rejects).
+func idOf(d Dep) graph.NodeID {
+	if r, ok := d.(interface{ ID() graph.NodeID }); ok {
+		return r.ID()
+	}
+	return -1
 }
 
 // as converts a dependency's value to its declared type. The executor only
@@ -75,16 +85,19 @@ type depIndex struct {
 // scanLimit is the number of dependencies up to which a scan beats a map.
 const scanLimit = 8
 
-// depIndexOf indexes the dependencies of a FetchN or ComputeN node.
-func depIndexOf(deps []Dep) *depIndex {
+func newDepIndex(deps []Dep) *depIndex {
 	ids, names := make([]graph.NodeID, len(deps)), make([]string, len(deps))
 	for i, d := range deps {
-		ids[i], names[i] = d.ID(), d.Name()
+		if d != nil {
+			ids[i], names[i] = idOf(d), d.Name()
+		}
 	}
-	return newDepIndex(ids, names)
+	return indexOf(ids, names)
 }
 
-func newDepIndex(ids []graph.NodeID, names []string) *depIndex {
+// indexOf indexes dependencies known by ID and name (graphtest's StubFunc
+// builds its Args this way, through internal/nodeargs).
+func indexOf(ids []graph.NodeID, names []string) *depIndex {
 	ix := &depIndex{ids: ids, names: names}
 	if len(ids) > scanLimit {
 		ix.pos = make(map[graph.NodeID]int, len(ids))
@@ -133,7 +146,7 @@ func ArgAt[T any](a Args, i int) T {
 
 func init() {
 	nodeargs.New = func(ids []graph.NodeID, names []string) func(vals []any) any {
-		ix := newDepIndex(ids, names)
+		ix := indexOf(ids, names)
 		return func(vals []any) any { return Args{deps: ix, vals: vals} }
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -39,10 +40,10 @@ func recordApproval(t *testing.T) (*graphtest.Recording, cardauth.Decision) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fetches []graphtest.Node
-	for _, n := range ca.Graph.Nodes() {
+	var fetches []graph.Target
+	for _, n := range graphx.Nodes(ca.Graph) {
 		if n.Kind.Blocking() {
-			fetches = append(fetches, graphtest.Named(n.Name))
+			fetches = append(fetches, graph.Named(n.Name))
 		}
 	}
 	h := graphtest.New(t, ca.Graph, graphtest.Allow(fetches...), graphtest.ExecutorOptions(executor.WithRunTimeout(5*time.Second)))
@@ -107,7 +108,7 @@ func TestHarnessBlockedCardSkipsTheModel(t *testing.T) {
 		Verdict: cardauth.Decline, Reason: "card blocked", ScoreSource: cardauth.ScoreSkipped,
 	})
 	run.ExpectSkipped(ca.ModelScore)
-	run.ExpectBranch(ca.Score, graphtest.Named("no_model_score"))
+	run.ExpectBranch(ca.Score, graph.Named("no_model_score"))
 	run.ExpectOK(ca.PrePolicy, ca.Features, ca.Affordability)
 }
 
@@ -136,7 +137,7 @@ func TestHarnessModelScoreDecides(t *testing.T) {
 			})
 			run.ExpectOK(ca.ModelScore)
 			run.ExpectBranch(ca.Score, ca.ModelScore)
-			run.ExpectSkipped(graphtest.Named("no_model_score"))
+			run.ExpectSkipped(graph.Named("no_model_score"))
 		})
 	}
 }
