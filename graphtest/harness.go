@@ -43,15 +43,15 @@ type setup struct {
 // Harness runs one graph in one test with stubbed nodes. Build it with [New];
 // it is safe for concurrent runs.
 type Harness struct {
-	t          testing.TB
-	orig       *graph.Graph
-	g          *graph.Graph
-	ex         *executor.Executor
-	stubs      []*nodeStub // by NodeID
-	released   chan struct{}
-	exOpts     []executor.Option
-	faults     []Fault
-	inputs     []executor.Binding // replayed inputs
+	t        testing.TB
+	orig     *graph.Graph
+	g        *graph.Graph
+	ex       *executor.Executor
+	stubs    []*nodeStub // by NodeID
+	released chan struct{}
+	exOpts   []executor.Option
+	faults   []Fault
+	inputs   []executor.Binding // replayed inputs
 
 	mu    sync.Mutex
 	ended bool // the test's cleanups are done with the harness
