@@ -29,9 +29,13 @@
 // A failed assertion prints the run's outcomes as a table (node, kind,
 // outcome, duration, cause, stub), not a dump.
 //
-// [RandomFaults] and [Inject] add latency, errors, panics or hangs to chosen
-// or seeded random fetch nodes, to check that fallbacks keep a decision
-// possible. [Record] saves a run's fetched values as JSON and [Replay] turns
+// One way each to make a node misbehave: [Delay] slows it, [StubError],
+// [StubPanic] and [StubHang] make it fail, and [RandomFaults] adds latency,
+// errors, panics or hangs to seeded random fetch nodes, to check that
+// fallbacks keep a decision possible. The run's deadline, like any executor
+// setting, is given with [ExecutorOptions](executor.WithRunTimeout(d)).
+//
+// [Record] saves a run's fetched values as JSON and [Replay] turns
 // them back into stubs, so a production run can be reproduced with no
 // backends.
 //
