@@ -33,10 +33,10 @@ type worker struct {
 	launch      nodeStack // claimed blocking nodes to start on goroutines of their own
 	// inline holds claimed quick blocking nodes without a deadline, to run
 	// on this goroutine before next (see spawn).
-	inline  nodeStack
-	demands []graph.NodeID
-	drops   []graph.NodeID
-	source  string // the source of the value finish is settling, for commit
+	inline nodeStack
+	demands     []graph.NodeID
+	drops       []graph.NodeID
+	source      string // the source of the value finish is settling, for commit
 	// order holds the nodes an ordered worker (see runOrdered) has yet to
 	// step; ordered tells notify that users need no counting down.
 	order   []graph.NodeID
