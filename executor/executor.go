@@ -60,10 +60,8 @@ type nodeInfo struct {
 	depStart, depEnd   int32
 	userStart, userEnd int32
 	lazyUsers          bool // some If, Switch, And or Or has it as a lazy dependency
-	// quick is set while the node's body (compute, or blocking without a
-	// deadline) takes under quickNode: it then shares clock readings with
-	// others (see worker.clock), and a blocking one runs on the goroutine
-	// that made it ready (see worker.spawn).
+	// quick is set while the compute node's body takes under quickNode: it
+	// then shares clock readings with others (see worker.clock).
 	quick atomic.Bool
 }
 

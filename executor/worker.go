@@ -31,9 +31,6 @@ type worker struct {
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
 	launch      nodeStack // claimed blocking nodes to start on goroutines of their own
-	// inline holds claimed quick blocking nodes without a deadline, to run
-	// on this goroutine before next (see spawn).
-	inline nodeStack
 	demands     []graph.NodeID
 	drops       []graph.NodeID
 	source      string // the source of the value finish is settling, for commit
@@ -143,10 +140,6 @@ func (w *worker) loop() {
 	defer w.exit()
 	for {
 		w.drain()
-		if n, ok := w.inline.pop(); ok {
-			w.runBlocking(n)
-			continue
-		}
 		n := w.next
 		if w.nbatch > 0 && (n < 0 || w.s.ns[n].hasDL) {
 			w.endBatch() // before the worker ends, or a body it times exactly
@@ -448,20 +441,9 @@ func (w *worker) startBlocking(n graph.NodeID) {
 // calls it, not startBlocking: a go statement allocates, and the
 // allocation deep in step would outgrow a node goroutine's first 2 KB.
 //
-// A quick node without a deadline (its body took under quickNode when
-// last timed, see clock) runs on this goroutine instead, before next: a
-// goroutine, or a warm one's wake-up, costs more than its body. Should its
-// body block after all, the nodes queued behind it start late (its batch
-// is then timed node by node again, so it is not quick next time); none
-// of them has a deadline that the wait could break.
-//
 //go:noinline
 func (w *worker) spawn(n graph.NodeID) {
 	s := w.s
-	if w.mayBlock && !s.ns[n].hasDL && s.e.info[n].quick.Load() {
-		w.inline.push(n)
-		return
-	}
 	s.refs.Add(1)
 	if s.e.grows[n].Load() {
 		s.e.goroutines.start(s, n) // a warm goroutine, its stack grown
