@@ -68,9 +68,7 @@
 // because a dependency failed, the run's end) is one compare-and-swap, so
 // that of two goroutines deciding one node exactly one wins. The goroutine
 // that finishes a node runs the first blocking node this made ready itself
-// and starts the others on new goroutines, except quick ones without a
-// deadline (bodies last seen to take under a microsecond), which it runs
-// too, before the first; pure nodes run inline, unclaimed
+// and starts the others on new goroutines; pure nodes run inline, unclaimed
 // (one compare-and-swap each). A target set of inputs, values and compute
 // nodes only runs as one pass in topological order on one goroutine. What a
 // target set needs is planned once per Executor. See the README's
