@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/timeouts"
-	"github.com/sourcegraph/conc/panics"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -88,14 +88,14 @@ func (s *run) startNodeSpan(ctx context.Context, n graph.NodeID, start time.Time
 
 func (s *run) recoverPanic(n graph.NodeID, err *error) {
 	if r := recover(); r != nil {
-		*err = &PanicError{Node: s.g.Name(n), Recovered: panics.NewRecovered(1, r)}
+		*err = &PanicError{Node: s.g.Name(n), Value: r, Stack: debug.Stack()}
 	}
 }
 
 // recoverInto turns a panic of the calling function into a *PanicError.
 func recoverInto(node string, err *error) {
 	if r := recover(); r != nil {
-		*err = &PanicError{Node: node, Recovered: panics.NewRecovered(1, r)}
+		*err = &PanicError{Node: node, Value: r, Stack: debug.Stack()}
 	}
 }
 
@@ -142,7 +142,7 @@ func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error
 			defer func() {
 				if !returned {
 					if r := recover(); r != nil {
-						fail(&PanicError{Node: fmt.Sprintf("%s[%d]", node.Name, i), Recovered: panics.NewRecovered(1, r)})
+						fail(&PanicError{Node: fmt.Sprintf("%s[%d]", node.Name, i), Value: r, Stack: debug.Stack()})
 					} else {
 						fail(fmt.Errorf("element %d: %w", i, ErrGoexit))
 					}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/sourcegraph/conc/panics"
 )
 
 // ErrNotNeeded is the cause of a node canceled because the run no longer
@@ -24,14 +22,21 @@ func (e *NodeError) Error() string { return fmt.Sprintf("node %q: %v", e.Node, e
 // Unwrap returns the body's error.
 func (e *NodeError) Unwrap() error { return e.Err }
 
-// PanicError is the cause of a node whose body panicked. The process survives.
+// PanicError is the cause of a node whose body (or fallback, retry
+// predicate, chooser, Each element function) panicked. The process survives.
 type PanicError struct {
+	// Node names the node; "name (fallback)", "name (retry predicate)" or
+	// "name[i]" (an Each element) say which of its functions panicked.
 	Node string
-	panics.Recovered
+	// Value is what the function panicked with.
+	Value any
+	// Stack is the panicking goroutine's stack, for logs; Error leaves it out.
+	Stack []byte
 }
 
+// Error names the node and the panic value, without the stack.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("node %q panicked: %v\n%s", e.Node, e.Value, e.Stack)
+	return fmt.Sprintf("node %q panicked: %v", e.Node, e.Value)
 }
 
 // Unwrap returns the panic value when it is an error.

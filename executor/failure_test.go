@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,6 +35,9 @@ func TestPanicBecomesAnErrorOutcome(t *testing.T) {
 		}
 		if !strings.Contains(string(pe.Stack), "failure_test.go") {
 			t.Errorf("%s: stack does not show where it panicked:\n%s", name, pe.Stack)
+		}
+		if msg := pe.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "goroutine") || !strings.Contains(msg, fmt.Sprint(pe.Value)) {
+			t.Errorf("%s: Error() = %q, want the node and the panic value on one line, no stack", name, msg)
 		}
 	}
 	if n := res.Node(saved); n.Outcome != executor.OutcomeFallback || !strings.Contains(n.Cause.Error(), "boom") {
