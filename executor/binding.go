@@ -1,7 +1,6 @@
 package executor
 
 import (
-	"fmt"
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
@@ -32,22 +31,22 @@ func BindNamed(name string, v any) Binding {
 func (in Binding) resolve(g *graph.Graph) (graph.NodeID, error) {
 	var id graph.NodeID
 	if in.ref != nil {
-		if err := g.Check(in.ref); err != nil {
-			return 0, fmt.Errorf("executor: binding input: %w", err)
+		if g.Check(in.ref) != nil {
+			return 0, invalidRun("binding input %q: not a node of this graph", in.name)
 		}
 		id = in.ref.ID()
 	} else {
 		var ok bool
 		if id, ok = g.Lookup(in.name); !ok {
-			return 0, fmt.Errorf("executor: binding input %q: no such node", in.name)
+			return 0, invalidRun("binding input %q: no such node", in.name)
 		}
 	}
 	n := g.Node(id)
 	if n.Kind != graph.KindInput {
-		return 0, fmt.Errorf("executor: binding input %q: it is a %s node, not an input", n.Name, n.Kind)
+		return 0, invalidRun("binding input %q: it is a %s node, not an input", n.Name, n.Kind)
 	}
 	if n.Type != nil && in.typ != n.Type && (in.typ == nil || !in.typ.AssignableTo(n.Type)) {
-		return 0, fmt.Errorf("executor: binding input %q: value of type %v, want %v", n.Name, in.typ, n.Type)
+		return 0, invalidRun("binding input %q: value of type %v, want %v", n.Name, in.typ, n.Type)
 	}
 	return id, nil
 }

@@ -4,8 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
+
+// ErrInvalidRun is matched (errors.Is) by every error that is the caller's
+// mistake rather than a failure of the graph's code: a nil graph or a bad
+// option given to [New]; no target, a nil target or one from another graph;
+// a binding to an unknown name, to a node that is not an input, of the wrong
+// type, from another graph or bound twice. [Executor.Run] returns such an
+// error with a nil Result: the run did not start. An input the run needs but
+// that is not bound is a caller's mistake too: its [*UnboundInputError] also
+// matches ErrInvalidRun, and comes with a Result (see Run).
+var ErrInvalidRun = errors.New("invalid run")
+
+// invalidRun is an error of the caller's: "executor: invalid run: " and the
+// reason, matching ErrInvalidRun.
+func invalidRun(format string, args ...any) error {
+	return fmt.Errorf("executor: %w: "+format, append([]any{ErrInvalidRun}, args...)...)
+}
 
 // ErrNotNeeded is the cause of a node canceled because the run no longer
 // needed it: its targets were all done, or an And/Or decided without it.
@@ -17,6 +35,7 @@ type NodeError struct {
 	Err  error
 }
 
+// Error names the node once, then the body's error.
 func (e *NodeError) Error() string { return fmt.Sprintf("node %q: %v", e.Node, e.Err) }
 
 // Unwrap returns the body's error.
@@ -55,6 +74,7 @@ type TimeoutError struct {
 	RunDeadline bool
 }
 
+// Error names the node, how long it ran and whose deadline it was.
 func (e *TimeoutError) Error() string {
 	which := "its timeout"
 	if e.RunDeadline {
@@ -75,25 +95,41 @@ type DependencyError struct {
 	Err        error // the root node's cause
 }
 
+// Error names the node, the dependency that failed and, when another node
+// failed first, that root node, each once: `node "c" not run: dependency
+// "b" failed: boom`, or `node "c" not run: dependency "b" failed: node "a":
+// boom`.
 func (e *DependencyError) Error() string {
-	if e.Root == e.Dependency {
-		return fmt.Sprintf("node %q not run: dependency %q failed: %v", e.Node, e.Dependency, e.Err)
+	cause := "<nil>"
+	if e.Err != nil {
+		cause = e.Err.Error()
 	}
-	return fmt.Sprintf("node %q not run: dependency %q failed because %q failed: %v", e.Node, e.Dependency, e.Root, e.Err)
+	root := strconv.Quote(e.Root)
+	if e.Root == e.Dependency {
+		// The cause names the dependency, named already.
+		cause = strings.TrimPrefix(strings.TrimPrefix(cause, "node "+root+": "), "node "+root+" ")
+	} else if !strings.HasPrefix(cause, "node "+root) {
+		cause = "node " + root + ": " + cause // a root cause that does not name its node
+	}
+	return fmt.Sprintf("node %q not run: dependency %q failed: %s", e.Node, e.Dependency, cause)
 }
 
 // Unwrap returns the root cause.
 func (e *DependencyError) Unwrap() error { return e.Err }
 
 // UnboundInputError is the cause of an input node that the run needed but
-// the caller did not bind.
+// the caller did not bind. It matches [ErrInvalidRun].
 type UnboundInputError struct {
 	Input string
 }
 
+// Error names the input.
 func (e *UnboundInputError) Error() string {
-	return fmt.Sprintf("input %q is needed but not bound", e.Input)
+	return fmt.Sprintf("node %q: input needed but not bound", e.Input)
 }
+
+// Is makes errors.Is(err, ErrInvalidRun) true.
+func (e *UnboundInputError) Is(target error) bool { return target == ErrInvalidRun }
 
 // BranchError is the cause of an If or Switch that could not choose a branch.
 type BranchError struct {
@@ -101,6 +137,7 @@ type BranchError struct {
 	Err  error
 }
 
+// Error names the node, then why it could not choose.
 func (e *BranchError) Error() string { return fmt.Sprintf("node %q: %v", e.Node, e.Err) }
 
 // Unwrap returns the underlying error.

@@ -105,8 +105,8 @@ func (r *Result) Nodes() []NodeResult {
 // Value returns the value of node t, or an error saying why it has none.
 func (r *Result) Value(t graph.Target) (any, error) {
 	s := r.state()
-	if err := s.g.Check(t); err != nil {
-		return nil, fmt.Errorf("executor: %w", err)
+	if s.g.Check(t) != nil {
+		return nil, invalidRun("node %s: not a node of this graph", targetName(t))
 	}
 	id := t.ID()
 	switch o := s.ns[id].outcome; {
@@ -132,7 +132,7 @@ func Get[T any](r *Result, ref graph.Ref[T]) (T, error) {
 	}
 	t, ok := v.(T)
 	if !ok {
-		return zero, fmt.Errorf("executor: node %q holds a %T, not a %T", ref.Name(), v, zero)
+		return zero, invalidRun("node %q holds a %T, not a %T", ref.Name(), v, zero)
 	}
 	return t, nil
 }

@@ -185,7 +185,7 @@ func (b *builder) upstreams() {
 	}
 	for name := range b.c.upstreamURLs {
 		if _, ok := b.ups[name]; !ok {
-			b.errs = append(b.errs, &Error{File: b.f.name, Node: name, Msg: fmt.Sprintf("no upstream %q to set the URL of (the spec has %s)", name, b.upstreamNames())})
+			b.errs = append(b.errs, &Error{File: b.f.name, Node: name, Msg: fmt.Sprintf("no upstream %q to set the URL of (the spec has %s)", name, b.upstreamNames()), match: ErrUnknownUpstream})
 		}
 	}
 }
@@ -378,7 +378,7 @@ func (b *builder) checkRef(n *nodeDecl, ref string) bool {
 	}
 	b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: n.name,
 		Msg: fmt.Sprintf("unknown dependency %q: no node or input has that name", ref),
-		Err: &graph.UnknownDependencyError{Node: n.name, Dependency: ref}})
+		match: &graph.UnknownDependencyError{Node: n.name, Dependency: ref}})
 	return false
 }
 

@@ -65,7 +65,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	s, err := spec.Load(files[0], opts...)
 	if err != nil {
-		return unknownUpstreamIsUsage(err, ups)
+		return unknownUpstreamIsUsage(err)
 	}
 	defer s.Close()
 	bound, err := bindInputs(s, inputs)
@@ -135,21 +135,13 @@ func runRun(ctx context.Context, e *env, args []string) error {
 
 // unknownUpstreamIsUsage returns err, or a usageError when err is only
 // about --upstream names that the spec does not have.
-//
-// spec has no sentinel for this problem: it is recognised as an error with
-// no position whose node is an --upstream name and whose message is
-// spec's "no upstream %q to set the URL of".
-func unknownUpstreamIsUsage(err error, ups [][2]string) error {
+func unknownUpstreamIsUsage(err error) error {
 	var list spec.ErrorList
 	if !errors.As(err, &list) || len(list) == 0 {
 		return err
 	}
 	for _, se := range list {
-		given := false
-		for _, kv := range ups {
-			given = given || kv[0] == se.Node
-		}
-		if !given || se.Line != 0 || !strings.HasPrefix(se.Msg, "no upstream ") {
+		if !errors.Is(se, spec.ErrUnknownUpstream) {
 			return err
 		}
 	}
