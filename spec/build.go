@@ -377,7 +377,7 @@ func (b *builder) checkRef(n *nodeDecl, ref string) bool {
 		at = n.at
 	}
 	b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: n.name,
-		Msg: fmt.Sprintf("unknown dependency %q: no node or input has that name", ref),
+		Msg:   fmt.Sprintf("unknown dependency %q: no node or input has that name", ref),
 		match: &graph.UnknownDependencyError{Node: n.name, Dependency: ref}})
 	return false
 }
