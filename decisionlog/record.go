@@ -9,10 +9,13 @@ import (
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/millis"
 )
 
 // SchemaVersion is the version of the record format written by this package.
-const SchemaVersion = 1
+// Version 2 writes durations as milliseconds (*_ms, floats), as every JSON
+// output of featgraph does; version 1 wrote nanoseconds (*_ns).
+const SchemaVersion = 2
 
 // ErrSchema is matched (errors.Is) by the error of [Unmarshal] for a record
 // that is not valid JSON, has another schema version or breaks the schema.
@@ -27,8 +30,8 @@ type Record struct {
 	RunID string `json:"run_id"`
 	// Time is when the run started.
 	Time time.Time `json:"time"`
-	// Duration is the run's wall time.
-	Duration time.Duration `json:"duration_ns"`
+	// Duration is the run's wall time (JSON: duration_ms).
+	Duration time.Duration `json:"-"`
 	// Graph and GraphVersion name the graph that ran.
 	Graph        string `json:"graph"`
 	GraphVersion string `json:"graph_version,omitempty"`
@@ -82,18 +85,20 @@ type Node struct {
 	Kind    graph.Kind       `json:"kind"`
 	Outcome executor.Outcome `json:"outcome"`
 	Cause   string           `json:"cause,omitempty"`
-	// Start and End are offsets from the run's start; zero for a skipped node.
-	Start    time.Duration `json:"start_ns"`
-	End      time.Duration `json:"end_ns"`
+	// Start and End are offsets from the run's start; zero for a skipped
+	// node (JSON: start_ms, end_ms).
+	Start    time.Duration `json:"-"`
+	End      time.Duration `json:"-"`
 	Attempts int           `json:"attempts,omitempty"`
 	Branch   string        `json:"branch,omitempty"`
 }
 
 // Shadow is a candidate graph's run beside the live one.
 type Shadow struct {
-	Graph        string        `json:"graph"`
-	GraphVersion string        `json:"graph_version,omitempty"`
-	Duration     time.Duration `json:"duration_ns"`
+	Graph        string `json:"graph"`
+	GraphVersion string `json:"graph_version,omitempty"`
+	// Duration is the candidate run's wall time (JSON: duration_ms).
+	Duration time.Duration `json:"-"`
 	// Err is the candidate run's error: its root causes, a panic, or its
 	// budget running out.
 	Err     string  `json:"error,omitempty"`
@@ -115,6 +120,73 @@ type Diff struct {
 	// be written (a hashed value shows its hash).
 	Live      json.RawMessage `json:"live,omitempty"`
 	Candidate json.RawMessage `json:"candidate,omitempty"`
+}
+
+type plainRecord Record
+
+type recordJSON struct {
+	*plainRecord
+	Duration millis.Duration `json:"duration_ms"`
+}
+
+// MarshalJSON writes the record with its duration in milliseconds.
+func (rec Record) MarshalJSON() ([]byte, error) {
+	return json.Marshal(recordJSON{(*plainRecord)(&rec), millis.Duration(rec.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (rec *Record) UnmarshalJSON(b []byte) error {
+	v := recordJSON{plainRecord: (*plainRecord)(rec)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	rec.Duration = time.Duration(v.Duration)
+	return nil
+}
+
+type plainNode Node
+
+type nodeJSON struct {
+	*plainNode
+	Start millis.Duration `json:"start_ms"`
+	End   millis.Duration `json:"end_ms"`
+}
+
+// MarshalJSON writes the node with its times in milliseconds.
+func (n Node) MarshalJSON() ([]byte, error) {
+	return json.Marshal(nodeJSON{(*plainNode)(&n), millis.Duration(n.Start), millis.Duration(n.End)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (n *Node) UnmarshalJSON(b []byte) error {
+	v := nodeJSON{plainNode: (*plainNode)(n)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Start, n.End = time.Duration(v.Start), time.Duration(v.End)
+	return nil
+}
+
+type plainShadow Shadow
+
+type shadowJSON struct {
+	*plainShadow
+	Duration millis.Duration `json:"duration_ms"`
+}
+
+// MarshalJSON writes the shadow run with its duration in milliseconds.
+func (sh Shadow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(shadowJSON{(*plainShadow)(&sh), millis.Duration(sh.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (sh *Shadow) UnmarshalJSON(b []byte) error {
+	v := shadowJSON{plainShadow: (*plainShadow)(sh)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	sh.Duration = time.Duration(v.Duration)
+	return nil
 }
 
 // Marshal encodes rec as one line of JSON (no newline).

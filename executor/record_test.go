@@ -68,7 +68,7 @@ func TestReadRecordRejectsBadRecords(t *testing.T) {
 		"unknown dep": {`{"nodes": [{"name": "a", "kind": "fetch", "deps": ["ghost"], "outcome": "ok"}]}`, `"a" depends on unknown node "ghost"`},
 		"duplicate":   {`{"nodes": [{"name": "a", "kind": "input", "outcome": "ok"}, {"name": "a", "kind": "input", "outcome": "ok"}]}`, `"a" appears twice`},
 		"no name":     {`{"nodes": [{"kind": "input", "outcome": "ok"}]}`, "#0 has no name"},
-		"backwards":   {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "ok", "start_ns": 10, "end_ns": 5}]}`, `"a" ends`},
+		"backwards":   {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "ok", "start_ms": 10, "end_ms": 5}]}`, `"a" ends`},
 		"bad outcome": {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "meh"}]}`, `unknown outcome "meh"`},
 		"bad kind":    {`{"nodes": [{"name": "a", "kind": "teleport", "outcome": "ok"}]}`, `unknown node kind "teleport"`},
 	} {

@@ -355,7 +355,7 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 
 // TestDrawEmptyRecord: a record of no nodes is an error and nothing is written.
 func TestDrawEmptyRecord(t *testing.T) {
-	for _, content := range []string{`{}`, `{"started": "2026-12-01T10:00:00Z", "duration_ns": 0, "nodes": []}`} {
+	for _, content := range []string{`{}`, `{"started": "2026-12-01T10:00:00Z", "duration_ms": 0, "nodes": []}`} {
 		record := writeSpec(t, "empty.json", content)
 		dir := filepath.Join(t.TempDir(), "pictures")
 		svg := filepath.Join(t.TempDir(), "w.svg")
