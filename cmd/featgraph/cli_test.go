@@ -479,3 +479,33 @@ func TestHostileArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestAttemptsAgreeWithTheCause: a call retried inside one try of its node
+// shows the call's attempts in the table and the JSON, as its cause says.
+func TestAttemptsAgreeWithTheCause(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	file := writeSpec(t, "retry.yaml", strings.Replace(smallSpec, "timeout: 2s}", "timeout: 2s, retry: {attempts: 3, backoff: 1ms}}", 1))
+	args := []string{"run", file, "--input", "sku=A", "--input", "qty=1", "--upstream", "prices=" + srv.URL}
+	code, out, _ := runCommand(t, args...)
+	if code != 1 || calls.Load() != 3 {
+		t.Fatalf("exit code %d, %d calls; want 1, 3", code, calls.Load())
+	}
+	if !regexp.MustCompile(`(?m)^price +fetch +error +\S+ +\S+ +3 +.*after 3 attempts`).MatchString(out) {
+		t.Errorf("the price row does not show 3 attempts beside the cause's:\n%s", out)
+	}
+	_, out, _ = runCommand(t, append(args, "--format", "json")...)
+	var res runJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Nodes {
+		if n.Name == "price" && (n.Attempts != 3 || !strings.Contains(n.Cause, "after 3 attempts")) {
+			t.Errorf("price in JSON: attempts %d, cause %q; want 3 and the cause saying so", n.Attempts, n.Cause)
+		}
+	}
+}

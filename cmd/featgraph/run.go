@@ -202,6 +202,17 @@ func shorten(s string, n int) string {
 	return cutRunes(s, n-3) + "..."
 }
 
+// attemptsOf counts the tries of node n as its cause does: an HTTP call's
+// retries happen inside one try of the node, so a failed call's own count
+// (the "after 3 attempts" of its message) is the larger one.
+func attemptsOf(n executor.NodeResult) int {
+	var fe *fetchers.Error
+	if errors.As(n.Cause, &fe) && fe.Attempts > n.Attempts {
+		return fe.Attempts
+	}
+	return n.Attempts
+}
+
 func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tOUTCOME\tSTART\tDURATION\tATTEMPTS\tNOTE")
@@ -215,8 +226,8 @@ func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 			start, dur = ms(n.Start), ms(n.Duration())
 		}
 		attempts := ""
-		if n.Attempts > 0 {
-			attempts = fmt.Sprint(n.Attempts)
+		if a := attemptsOf(n); a > 0 {
+			attempts = fmt.Sprint(a)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Kind, n.Outcome, start, dur, attempts, note)
 	}
@@ -269,7 +280,7 @@ func printJSON(w io.Writer, s *spec.Spec, res *executor.Result) error {
 	}
 	for _, n := range res.Nodes() {
 		j := runNodeJSON{Name: n.Name, Kind: n.Kind.String(), Outcome: n.Outcome.String(),
-			StartMS: durationMS(n.Start), DurationMS: durationMS(n.Duration()), Attempts: n.Attempts, Branch: n.Branch}
+			StartMS: durationMS(n.Start), DurationMS: durationMS(n.Duration()), Attempts: attemptsOf(n), Branch: n.Branch}
 		if n.Cause != nil {
 			j.Cause = cleanNodeMessage(n.Cause.Error(), n.Name)
 		}
