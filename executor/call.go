@@ -27,7 +27,8 @@ var ErrGoexit = errors.New("called runtime.Goexit instead of returning")
 func (s *run) callBody(ctx context.Context, n graph.NodeID, args []any) (v any, err error) {
 	defer s.recoverPanic(n, &err)
 	if s.e.info[n].kind == graph.KindEach {
-		return callEach(ctx, s.g.Node(n), args[0])
+		node := s.g.Node(n)
+		return callEach(ctx, node, args[0], node.Each.Limit)
 	}
 	return s.e.info[n].fetch(ctx, args)
 }
@@ -99,10 +100,10 @@ func recoverInto(node string, err *error) {
 	}
 }
 
-// callEach fetches every element of list, at most Limit at once, keeping
-// the order; the first failure (an error, a panic, a Goexit) cancels the
-// others.
-func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error) {
+// callEach fetches every element of list, at most limit at once (0: no
+// bound), keeping the order; the first failure (an error, a panic, a
+// Goexit) cancels the others.
+func callEach(ctx context.Context, node *graph.Node, list any, limit int) (v any, err error) {
 	defer recoverInto(node.Name, &err)
 	elems := node.Each.Split(list)
 	results := make([]any, len(elems))
@@ -122,8 +123,8 @@ func callEach(ctx context.Context, node *graph.Node, list any) (v any, err error
 		}
 		mu.Unlock()
 	}
-	if node.Each.Limit > 0 {
-		slots = make(chan struct{}, node.Each.Limit)
+	if limit > 0 {
+		slots = make(chan struct{}, limit)
 	}
 	for i, elem := range elems {
 		if slots != nil {

@@ -54,6 +54,13 @@
 //     A body must not keep the []any (or nodes.Args) it was given past its
 //     return: that memory is reused by later runs.
 //
+// # Debugging
+//
+// [WithSequential] runs the same graph one node at a time, in a fixed
+// order, with the same outcomes and Result wherever they do not depend on
+// timing, and the promises above: when a failure goes away with it, it
+// comes from concurrency.
+//
 // # Cost
 //
 // A run takes no lock: each node has an atomic status word, and every

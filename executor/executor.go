@@ -27,6 +27,7 @@ type Executor struct {
 	nplans     atomic.Int32
 	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
 	goroutines goroutinePool
+	sequential bool // WithSequential: runs go one node at a time; see sequential.go
 	// spare keeps one run state out of the pool, which every GC empties:
 	// a big graph's state (megabytes) is then not made again after each GC.
 	spare atomic.Pointer[run]
@@ -191,7 +192,11 @@ func (e *Executor) Run(ctx context.Context, inputs []Binding, targets ...graph.T
 	}
 	ctx, span := e.startRunSpan(ctx)
 	s.traced = span != nil && span.IsRecording()
-	s.execute(ctx, p)
+	if e.sequential {
+		s.executeSequential(ctx, p)
+	} else {
+		s.execute(ctx, p)
+	}
 	res := &Result{run: s, gen: s.gen.Load()}
 	err := runError(res, p.unique)
 	e.endRunSpan(ctx, span, res, err)

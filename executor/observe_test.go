@@ -87,12 +87,25 @@ func attrMap(kvs []attribute.KeyValue) map[attribute.Key]attribute.Value {
 	return out
 }
 
+// Both engines write the same spans and metrics.
 func TestSpansOfAMixedRun(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) { testSpansOfAMixedRun(t, eng.opts...) })
+	}
+}
+
+func TestMetricsOfAMixedRun(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) { testMetricsOfAMixedRun(t, eng.opts...) })
+	}
+}
+
+func testSpansOfAMixedRun(t *testing.T, engine ...executor.Option) {
 	m := newMixedGraph(t)
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	e, err := executor.New(m.g, executor.WithTracerProvider(tp))
+	e, err := executor.New(m.g, append([]executor.Option{executor.WithTracerProvider(tp)}, engine...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,12 +232,12 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-func TestMetricsOfAMixedRun(t *testing.T) {
+func testMetricsOfAMixedRun(t *testing.T, engine ...executor.Option) {
 	m := newMixedGraph(t)
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer func() { _ = mp.Shutdown(context.Background()) }()
-	e, err := executor.New(m.g, executor.WithMeterProvider(mp))
+	e, err := executor.New(m.g, append([]executor.Option{executor.WithMeterProvider(mp)}, engine...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

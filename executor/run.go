@@ -146,16 +146,7 @@ func (s *run) bind(inputs []Binding) error {
 // goroutine settles inputs and values only; user code runs on the run's
 // own goroutines, so that Run returns on time whatever that code does.
 func (s *run) execute(parent context.Context, p *plan) {
-	s.start = time.Now()
-	if s.e.runTimeout > 0 {
-		s.ctx, s.cancel = context.WithDeadline(parent, s.start.Add(s.e.runTimeout))
-	} else {
-		s.ctx, s.cancel = context.WithCancel(parent)
-	}
-	if dl, ok := s.ctx.Deadline(); ok {
-		s.hasDL, s.runDL = true, dl.Sub(s.start)
-	}
-	s.refs.Store(1)
+	s.begin(parent, p)
 	for i, id := range p.needed {
 		// Plain stores: no goroutine of this run exists yet, and those
 		// started below see them (a go statement orders them). An atomic
@@ -164,11 +155,6 @@ func (s *run) execute(parent context.Context, p *plan) {
 		*(*int32)(unsafe.Pointer(&ns.pending)) = p.pending[i]
 		*(*uint32)(unsafe.Pointer(&ns.st)) = waiting
 	}
-	for _, id := range p.unique {
-		s.ns[id].isTarget = true
-	}
-	s.targetsLeft.Store(int32(len(p.unique)))
-	s.openConds.Store(p.conds)
 
 	switch {
 	case s.ctx.Err() != nil: // canceled or expired already: start nothing

@@ -184,15 +184,16 @@ func TestANodePastItsDeadlineDoesNotStart(t *testing.T) {
 	}
 }
 
-// Every function the graph is given runs under a recover: a panic ends its
-// node with an error naming it, and the process survives.
-func TestEveryCallbackPanicBecomesAnError(t *testing.T) {
+// panicCase is a graph whose one callback of one sort panics.
+type panicCase struct {
+	name  string
+	build func(b *graph.Builder) graph.Target
+	node  string // the node the PanicError names
+}
+
+var panicCases = func() []panicCase {
 	boom := func() { panic("boom") }
-	tests := []struct {
-		name  string
-		build func(b *graph.Builder) graph.Target
-		node  string
-	}{
+	return []panicCase{
 		{"fetch body", func(b *graph.Builder) graph.Target {
 			return nodes.Fetch0(b, "n", func(context.Context) (int, error) { boom(); return 0, nil })
 		}, "n"},
@@ -216,40 +217,49 @@ func TestEveryCallbackPanicBecomesAnError(t *testing.T) {
 			})
 		}, "n[1]"},
 		{"chooser", func(b *graph.Builder) graph.Target {
+			nodes.Value(b, "c", true)
+			nodes.Value(b, "x", 1)
+			nodes.Value(b, "y", 2)
 			// A hand-written descriptor: nodes.If's chooser cannot panic.
 			b.Add(graph.Node{Name: "n", Kind: graph.KindIf, Type: reflectTypeFor[int](), Deps: []string{"c"},
 				Lazy: []string{"x", "y"}, Choose: func([]any) (int, error) { boom(); return 0, nil }})
 			return graph.NodeID(3)
 		}, "n"},
 	}
-	for _, tt := range tests {
+}()
+
+// Every function the graph is given runs under a recover: a panic ends its
+// node with an error naming it, and the process survives.
+func TestEveryCallbackPanicBecomesAnError(t *testing.T) {
+	for _, tt := range panicCases {
 		t.Run(tt.name, func(t *testing.T) {
 			b := graph.NewBuilder()
-			if tt.name == "chooser" {
-				nodes.Value(b, "c", true)
-				nodes.Value(b, "x", 1)
-				nodes.Value(b, "y", 2)
-			}
 			target := tt.build(b)
 			res, err := executor.Run(context.Background(), mustBuild(t, b), nil, target)
 			defer res.Release()
-			var pe *executor.PanicError
-			if !errors.As(err, &pe) || pe.Node != tt.node || res.Node(target).Outcome != executor.OutcomeError {
-				t.Errorf("err = %v, outcome %v; want a PanicError naming %q", err, res.Node(target).Outcome, tt.node)
-			}
+			checkPanicCase(t, tt, res, err, target)
 		})
 	}
 }
 
-// runtime.Goexit in user code (t.Fatal in a stub does that) ends its node
-// as an error at once; its users go on, and Run returns without waiting
-// for a deadline.
-func TestGoexitSettlesItsNode(t *testing.T) {
+func checkPanicCase(t *testing.T, tt panicCase, res *executor.Result, err error, target graph.Target) {
+	t.Helper()
+	var pe *executor.PanicError
+	if !errors.As(err, &pe) || pe.Node != tt.node || res.Node(target).Outcome != executor.OutcomeError {
+		t.Errorf("err = %v, outcome %v; want a PanicError naming %q", err, res.Node(target).Outcome, tt.node)
+	}
+}
+
+// goexitCase is a graph whose node n calls runtime.Goexit, with a sibling
+// and a user of both that has a fallback.
+type goexitCase struct {
+	name  string
+	build func(b *graph.Builder) graph.Target
+}
+
+var goexitCases = func() []goexitCase {
 	exit := func() { runtime.Goexit() }
-	tests := []struct {
-		name  string
-		build func(b *graph.Builder) graph.Target
-	}{
+	return []goexitCase{
 		{"fetch", func(b *graph.Builder) graph.Target {
 			return nodes.Fetch0(b, "n", func(context.Context) (int, error) { exit(); return 0, nil })
 		}},
@@ -264,26 +274,42 @@ func TestGoexitSettlesItsNode(t *testing.T) {
 				nodes.FallbackFunc(func(error) (int, error) { exit(); return 0, nil }))
 		}},
 	}
-	for _, tt := range tests {
+}()
+
+// buildGoexitCase declares the case's node n, a sibling and their user.
+func buildGoexitCase(b *graph.Builder, tt goexitCase) (n graph.Target, user nodes.Ref[int]) {
+	n = tt.build(b)
+	sibling := nodes.Fetch0(b, "sibling", func(context.Context) (int, error) { return 7, nil })
+	switch r := n.(type) {
+	case nodes.Ref[int]:
+		user = nodes.Compute2(b, "user", r, sibling, func(a, s int) (int, error) { return a + s, nil }, nodes.Fallback(-1))
+	case nodes.Ref[[]int]:
+		user = nodes.Compute2(b, "user", r, sibling, func(a []int, s int) (int, error) { return s, nil }, nodes.Fallback(-1))
+	}
+	return n, user
+}
+
+func checkGoexitCase(t *testing.T, res *executor.Result, err error, n graph.Target, user nodes.Ref[int]) {
+	t.Helper()
+	if !errors.Is(err, executor.ErrGoexit) || res.Node(n).Outcome != executor.OutcomeError {
+		t.Errorf("err = %v, %s %v; want an error naming Goexit", err, res.Node(n).Name, res.Node(n).Outcome)
+	}
+	if v, _ := executor.Get(res, user); v != -1 || res.Node(user).Outcome != executor.OutcomeFallback {
+		t.Errorf("user = %v (%v), want its fallback -1", v, res.Node(user).Outcome)
+	}
+}
+
+// runtime.Goexit in user code (t.Fatal in a stub does that) ends its node
+// as an error at once; its users go on, and Run returns without waiting
+// for a deadline.
+func TestGoexitSettlesItsNode(t *testing.T) {
+	for _, tt := range goexitCases {
 		t.Run(tt.name, func(t *testing.T) {
 			b := graph.NewBuilder()
-			n := tt.build(b)
-			sibling := nodes.Fetch0(b, "sibling", func(context.Context) (int, error) { return 7, nil })
-			var user nodes.Ref[int]
-			switch r := n.(type) {
-			case nodes.Ref[int]:
-				user = nodes.Compute2(b, "user", r, sibling, func(a, s int) (int, error) { return a + s, nil }, nodes.Fallback(-1))
-			case nodes.Ref[[]int]:
-				user = nodes.Compute2(b, "user", r, sibling, func(a []int, s int) (int, error) { return s, nil }, nodes.Fallback(-1))
-			}
+			n, user := buildGoexitCase(b, tt)
 			res, err := executor.Run(context.Background(), mustBuild(t, b), nil, n, user)
 			defer res.Release()
-			if !errors.Is(err, executor.ErrGoexit) || res.Node(n).Outcome != executor.OutcomeError {
-				t.Errorf("err = %v, %s %v; want an error naming Goexit", err, res.Node(n).Name, res.Node(n).Outcome)
-			}
-			if v, _ := executor.Get(res, user); v != -1 || res.Node(user).Outcome != executor.OutcomeFallback {
-				t.Errorf("user = %v (%v), want its fallback -1", v, res.Node(user).Outcome)
-			}
+			checkGoexitCase(t, res, err, n, user)
 		})
 	}
 }
@@ -307,6 +333,21 @@ func TestAMissingInputStartsNothing(t *testing.T) {
 	wantOutcomes(t, res, map[string]executor.Outcome{"amount": executor.OutcomeError, "unrelated": executor.OutcomeCanceled, "sum": executor.OutcomeCanceled})
 }
 
+// buildFailFast declares target = f(mid(second), slow, first), where first
+// fails at once and second after 30ms, and slow has the body given: the
+// later failure is declared first, so that Root must follow time, not
+// order.
+func buildFailFast(b *graph.Builder, slowBody func(context.Context) (int, error)) (target, first nodes.Ref[int]) {
+	slow := nodes.Fetch0(b, "slow", slowBody, nodes.Timeout(time.Hour))
+	first = nodes.Fetch0(b, "first", func(context.Context) (int, error) { return 0, errors.New("first") })
+	second := nodes.Fetch0(b, "second", func(context.Context) (int, error) {
+		time.Sleep(30 * time.Millisecond)
+		return 0, errors.New("second")
+	})
+	mid := nodes.Compute1(b, "mid", second, func(v int) (int, error) { return v, nil })
+	return nodes.Compute3(b, "target", mid, slow, first, func(a, b, c int) (int, error) { return a + b + c, nil }), first
+}
+
 // A node whose dependency fails fails at once, without waiting for its
 // slow siblings, which are canceled; Root is the failure first in time.
 func TestFailFastAndRootFirstInTime(t *testing.T) {
@@ -314,7 +355,7 @@ func TestFailFastAndRootFirstInTime(t *testing.T) {
 	slowSawCancel := make(chan struct{}, 1)
 	var slowStarted atomic.Bool
 	b := graph.NewBuilder()
-	slow := nodes.Fetch0(b, "slow", func(ctx context.Context) (int, error) {
+	target, first := buildFailFast(b, func(ctx context.Context) (int, error) {
 		slowStarted.Store(true)
 		select {
 		case <-ctx.Done():
@@ -323,15 +364,7 @@ func TestFailFastAndRootFirstInTime(t *testing.T) {
 		case <-time.After(slowFor):
 			return 1, nil
 		}
-	}, nodes.Timeout(time.Hour))
-	first := nodes.Fetch0(b, "first", func(context.Context) (int, error) { return 0, errors.New("first") })
-	second := nodes.Fetch0(b, "second", func(context.Context) (int, error) {
-		time.Sleep(30 * time.Millisecond)
-		return 0, errors.New("second")
 	})
-	mid := nodes.Compute1(b, "mid", second, func(v int) (int, error) { return v, nil })
-	// declared with the later failure first: Root must follow time, not order
-	target := nodes.Compute3(b, "target", mid, slow, first, func(a, b, c int) (int, error) { return a + b + c, nil })
 	start := time.Now()
 	res, err := executor.Run(context.Background(), mustBuild(t, b), nil, target)
 	elapsed := time.Since(start)

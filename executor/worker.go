@@ -3,8 +3,6 @@ package executor
 import (
 	"context"
 	"errors"
-	"fmt"
-	"reflect"
 	"runtime"
 	"time"
 	"unsafe"
@@ -178,12 +176,12 @@ func (w *worker) step(n graph.NodeID) {
 	}
 	ns.deadline, ns.hasDL = s.deadlineOf(n, w.now)
 	if ns.hasDL && w.now >= ns.deadline { // no time left: it does not start
-		if s.hasDL && w.now >= s.runDL {
-			ns.st.Store(waiting) // the run's deadline: abort cancels it
+		if runOver, late := s.noTimeLeft(n, w.now); !runOver {
+			ns.st.Store(running)
+			w.settle(n, running, nil, late, OutcomeTimeout, 0)
 			return
 		}
-		ns.st.Store(running)
-		w.settle(n, running, nil, s.lateError(n, w.now), OutcomeTimeout, 0)
+		ns.st.Store(waiting) // the run's deadline: abort cancels it
 		return
 	}
 	if info.kind.Blocking() {
@@ -209,16 +207,13 @@ func (w *worker) startConditional(n graph.NodeID, args []any) {
 		w.cur = n
 		branch, err := s.callChoose(n, args)
 		w.cur = -1
-		switch {
-		case err != nil:
-			w.settle(n, running, nil, &BranchError{Node: node.Name, Err: err}, OutcomeError, 0)
-		case branch < 0 || branch >= len(lazy):
-			w.settle(n, running, nil, &BranchError{Node: node.Name, Err: fmt.Errorf("branch %d out of range", branch)}, OutcomeError, 0)
-		default:
-			s.ns[n].chosen.Store(int32(branch) + 1)
-			w.demand(lazy[branch])
-			w.reconsider(n)
+		if err := s.branchError(n, branch, err); err != nil {
+			w.settle(n, running, nil, err, OutcomeError, 0)
+			return
 		}
+		s.ns[n].chosen.Store(int32(branch) + 1)
+		w.demand(lazy[branch])
+		w.reconsider(n)
 	default:
 		for _, op := range lazy {
 			w.demand(op)
@@ -339,30 +334,13 @@ func (s *run) endLive(n graph.NodeID) {
 // finish records how the body of running node n ended, at w.now. The
 // deadline decides: a value or an error past it is a timeout.
 func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnded bool) {
-	s := w.s
-	ns := &s.ns[n]
-	switch {
-	case err != nil && isPanic(err):
-		w.settle(n, running, nil, err, OutcomeError, attempts)
-	case ns.hasDL && w.now >= ns.deadline:
-		w.settle(n, running, nil, s.lateError(n, w.now), OutcomeTimeout, attempts)
-	case err != nil && ctxEnded:
-		if s.ctx.Err() != nil {
-			return // the run's context ended: abort, on Run's goroutine, settles every node alike
-		}
-		w.settle(n, running, nil, ErrNotNeeded, OutcomeCanceled, attempts)
-	case err != nil:
-		w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: err}, OutcomeError, attempts)
-	default:
-		v, w.source = graph.Unsource(v)
-		if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
-			w.source = ""
-			w.settle(n, running, nil, &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, OutcomeError, attempts)
-			return
-		}
-		w.settle(n, running, v, nil, OutcomeOK, attempts)
-		w.source = ""
+	vd, leave := w.s.bodyVerdict(n, v, err, w.now, ctxEnded)
+	if leave {
+		return // the run's context ended: abort, on Run's goroutine, settles every node alike
 	}
+	w.source = vd.source
+	w.settle(n, running, vd.v, vd.cause, vd.oc, attempts)
+	w.source = ""
 }
 
 // settle records how n ended if it is still in status from, turning a
@@ -385,11 +363,8 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		w.cur = n
 		fv, err := s.callFallback(n, cause)
 		w.cur = -1
-		if err == nil {
-			v, oc = fv, OutcomeFallback
-		} else {
-			cause = fmt.Errorf("%w (and its fallback failed: %w)", cause, err)
-		}
+		vd := withFallback(verdict{cause: cause, oc: oc}, fv, err)
+		v, cause, oc = vd.v, vd.cause, vd.oc
 	}
 	if !ns.st.CompareAndSwap(from, busy) {
 		return false
@@ -404,22 +379,7 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 // commit writes the outcome of n, which the caller holds busy, and marks
 // it done.
 func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts int32) {
-	s := w.s
-	ns := &s.ns[n]
-	if oc.HasValue() {
-		ns.val = v
-	}
-	if oc == OutcomeOK && w.source != "" {
-		s.live[n].source = w.source
-	}
-	ns.outcome, ns.cause, ns.endAt = oc, cause, max(w.now, ns.startAt)
-	if attempts > 0 {
-		ns.attempts = attempts
-	}
-	if s.e.info[n].kind.Conditional() {
-		s.openConds.Add(-1)
-	}
-	ns.st.Store(done)
+	w.s.record(n, verdict{v: v, cause: cause, oc: oc, source: w.source}, attempts, w.now)
 	w.settled.push(n)
 }
 
@@ -468,57 +428,15 @@ func (w *worker) notify(n graph.NodeID) {
 // reconsider looks again at running conditional p after one of its lazy
 // dependencies may have ended.
 func (w *worker) reconsider(p graph.NodeID) {
-	s := w.s
-	node := s.g.Node(p)
-	lazy := s.g.Lazy(p)
-	if node.Kind == graph.KindIf || node.Kind == graph.KindSwitch {
-		c := s.ns[p].chosen.Load() - 1
-		if c < 0 {
-			return // still choosing; it looks once it has chosen
-		}
-		b := lazy[c]
-		bs := &s.ns[b]
-		if bs.st.Load() != done {
-			return
-		}
-		w.tick()
-		if bs.outcome.HasValue() {
-			w.settle(p, running, bs.val, nil, OutcomeOK, 0)
-		} else {
-			w.settle(p, running, nil, s.dependencyError(p, b), OutcomeError, 0)
-		}
+	vd, decided, short := w.s.conditionalVerdict(p)
+	if !decided {
 		return
 	}
-	// And stops at the first false, Or at the first true.
-	decisive := node.Kind == graph.KindOr
-	failed, pending := graph.NodeID(-1), false
-	for _, op := range lazy {
-		os := &s.ns[op]
-		switch {
-		case os.st.Load() != done:
-			pending = true
-		case !os.outcome.HasValue():
-			if failed < 0 {
-				failed = op
-			}
-		case asBool(os.val) == decisive:
-			w.tick()
-			if w.settle(p, running, decisive, nil, OutcomeOK, 0) {
-				for _, op := range lazy {
-					w.dropUnneeded(op)
-				}
-			}
-			return
+	w.tick()
+	if w.settle(p, running, vd.v, vd.cause, vd.oc, 0) && short {
+		for _, op := range w.s.g.Lazy(p) {
+			w.dropUnneeded(op)
 		}
-	}
-	switch {
-	case pending:
-	case failed >= 0:
-		w.tick()
-		w.settle(p, running, nil, s.dependencyError(p, failed), OutcomeError, 0)
-	default:
-		w.tick()
-		w.settle(p, running, !decisive, nil, OutcomeOK, 0)
 	}
 }
 
@@ -610,11 +528,11 @@ func (w *worker) dropUnneeded(d graph.NodeID) {
 	for len(w.drops) > 0 {
 		d := w.drops[len(w.drops)-1]
 		w.drops = w.drops[:len(w.drops)-1]
-		ds := &s.ns[d]
-		st := ds.st.Load()
-		if (st != waiting && st != running) || ds.isTarget || s.stillNeeded(d) {
+		st, ok := s.droppable(d)
+		if !ok {
 			continue
 		}
+		ds := &s.ns[d]
 		if !ds.st.CompareAndSwap(st, busy) {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,14 +55,12 @@ func FuzzExecutor(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the generated graph does not build: %v\n%s", err, fz.describe())
 		}
-		ref := fz.evaluate()
 		opts := []graphtest.Option{graphtest.RunTimeout(fz.runTimeout())}
 		for i, n := range fz.nodes {
 			if n.isBlocking() {
 				opts = append(opts, graphtest.Allow(graphtest.Named(fz.name(i))))
 			}
 		}
-		h := graphtest.New(t, g, opts...)
 		targets := make([]graph.Target, len(fz.targets))
 		for i, tg := range fz.targets {
 			targets[i] = refs[tg]
@@ -70,15 +69,41 @@ func FuzzExecutor(f *testing.F) {
 		if fz.deadlineMode {
 			runs = 1 // each run waits for the deadline
 		}
-		for r := range runs {
-			ctx := context.WithValue(context.Background(), attemptsKey{}, newAttempts(len(fz.nodes)))
-			run := h.Run(ctx, fz.bindings(refs), targets...)
-			if problems := fz.check(run, ref); len(problems) > 0 {
-				t.Fatalf("run %d differs from the reference:\n%s\n\ngraph:\n%s\nreference:\n%s\n\nrun:\n%s",
-					r+1, strings.Join(problems, "\n"), fz.describe(), fz.describeRef(ref), run.Table())
+		for _, sequential := range []bool{false, true} {
+			ref := fz.evaluate(sequential)
+			engine := "concurrent"
+			hopts := opts
+			if sequential {
+				engine = "sequential"
+				hopts = append(slices.Clone(opts), graphtest.ExecutorOptions(executor.WithSequential()))
+			}
+			h := graphtest.New(t, g, hopts...)
+			var first string
+			for r := range runs {
+				ctx := context.WithValue(context.Background(), attemptsKey{}, newAttempts(len(fz.nodes)))
+				run := h.Run(ctx, fz.bindings(refs), targets...)
+				if problems := fz.check(run, ref, sequential); len(problems) > 0 {
+					t.Fatalf("%s run %d differs from the reference:\n%s\n\ngraph:\n%s\nreference:\n%s\n\nrun:\n%s",
+						engine, r+1, strings.Join(problems, "\n"), fz.describe(), fz.describeRef(ref), run.Table())
+				}
+				// The sequential engine repeats itself: same outcomes, run after run.
+				if outcomes := fmt.Sprint(outcomesOf(run)); !sequential || r == 0 {
+					first = outcomes
+				} else if outcomes != first {
+					t.Fatalf("sequential run %d ended otherwise than run 1:\n%s\nthen:\n%s\n\ngraph:\n%s", r+1, first, outcomes, fz.describe())
+				}
 			}
 		}
 	})
+}
+
+// outcomesOf lists how every node of run ended, in declaration order.
+func outcomesOf(run *graphtest.Run) []executor.Outcome {
+	var out []executor.Outcome
+	for _, nr := range run.Result().Nodes() {
+		out = append(out, nr.Outcome)
+	}
+	return out
 }
 
 // --- the generated graph ---

@@ -179,8 +179,10 @@ func RunTimeout(d time.Duration) Option {
 }
 
 // ExecutorOptions passes options to the executor that runs the stubbed graph
-// (tracing, say). Give the run's deadline with [RunTimeout], which the
-// harness reads to check that hung stubs will be ended.
+// (tracing, say, or executor.WithSequential to run it one node at a time
+// and tell whether a failure comes from concurrency). Give the run's
+// deadline with [RunTimeout], which the harness reads to check that hung
+// stubs will be ended.
 func ExecutorOptions(opts ...executor.Option) Option {
 	return func(s *setup) error {
 		s.h.exOpts = append(s.h.exOpts, opts...)
