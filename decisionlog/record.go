@@ -39,21 +39,23 @@ type Record struct {
 	Err string `json:"error,omitempty"`
 	// Inputs holds every input bound to the run, with its value even when
 	// the run did not need it (its outcome is then skipped).
-	Inputs []Value `json:"inputs"`
+	Inputs []LoggedValue `json:"inputs"`
 	// Fetches holds every fetch and each node, with its value when the run
 	// needed it: what a replay stubs them with.
-	Fetches []Value `json:"fetches"`
+	Fetches []LoggedValue `json:"fetches"`
 	// Targets holds the values of the targets the run was asked for.
-	Targets []Value `json:"targets"`
+	Targets []LoggedValue `json:"targets"`
 	// Nodes holds how every node of the graph ended, in graph order.
 	Nodes []Node `json:"nodes"`
 	// Shadow is the candidate graph's run, for a shadowed run.
 	Shadow *Shadow `json:"shadow,omitempty"`
 }
 
-// Value is the value of one input, fetch or target, as the privacy marks
-// let it be written.
-type Value struct {
+// LoggedValue is one input, fetch or target of a decision with its value as
+// the privacy marks let it be written (the value itself, its hash, or
+// nothing); named apart from a node's value (executor.Result.Value) and a
+// constant node (nodes.Value).
+type LoggedValue struct {
 	Name string     `json:"name"`
 	Kind graph.Kind `json:"kind"`
 	// Type is the node's Go type (reflect.Type.String).
@@ -77,7 +79,7 @@ type Value struct {
 
 // Redacted reports whether the value was hashed, omitted or could not be
 // encoded: the record does not hold it.
-func (v Value) Redacted() bool { return v.Hash != "" || v.Omitted || v.Unencodable != "" }
+func (v LoggedValue) Redacted() bool { return v.Hash != "" || v.Omitted || v.Unencodable != "" }
 
 // Node is how one node of the graph ended.
 type Node struct {
@@ -102,7 +104,7 @@ type Shadow struct {
 	// Err is the candidate run's error: its root causes, a panic, or its
 	// budget running out.
 	Err     string  `json:"error,omitempty"`
-	Targets []Value `json:"targets"`
+	Targets []LoggedValue `json:"targets"`
 	Nodes   []Node  `json:"nodes,omitempty"`
 	// Diff compares every target the live run and the candidate share.
 	Diff []Diff `json:"diff"`
@@ -223,13 +225,13 @@ func Unmarshal(data []byte) (*Record, error) {
 }
 
 // Lookup returns the value of the input, fetch or target called name.
-func (rec *Record) Lookup(name string) (Value, bool) {
-	for _, vs := range [][]Value{rec.Inputs, rec.Fetches, rec.Targets} {
+func (rec *Record) Lookup(name string) (LoggedValue, bool) {
+	for _, vs := range [][]LoggedValue{rec.Inputs, rec.Fetches, rec.Targets} {
 		for _, v := range vs {
 			if v.Name == name {
 				return v, true
 			}
 		}
 	}
-	return Value{}, false
+	return LoggedValue{}, false
 }

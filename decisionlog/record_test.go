@@ -197,7 +197,7 @@ func TestUnencodableValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A NaN does not encode as JSON: the record says so, and still encodes.
-	rec.Targets = append(rec.Targets, decisionlog.Value{Name: "nan", Unencodable: "json: unsupported value: NaN"})
+	rec.Targets = append(rec.Targets, decisionlog.LoggedValue{Name: "nan", Unencodable: "json: unsupported value: NaN"})
 	if _, err := decisionlog.Marshal(rec); err != nil {
 		t.Fatal(err)
 	}

@@ -40,11 +40,11 @@ func (rec *Record) RunRecord() *executor.Record {
 	return out
 }
 
-func nodeRecordOf(v Value) executor.NodeRecord {
+func nodeRecordOf(v LoggedValue) executor.NodeRecord {
 	return executor.NodeRecord{Name: v.Name, Kind: v.Kind, Type: v.Type, Outcome: v.Outcome, Recorded: v.Value, Cause: v.Cause, TimedOut: v.TimedOut}
 }
 
-func redaction(v Value) string {
+func redaction(v LoggedValue) string {
 	switch {
 	case v.Hash != "":
 		return "hashed"

@@ -31,9 +31,10 @@
 //
 // [RandomFaults] and [Inject] add latency, errors, panics or hangs to chosen
 // or seeded random fetch nodes, to check that fallbacks keep a decision
-// possible. [Record] saves a run's fetched values as JSON and [Replay] turns
-// them back into stubs, so a production run can be reproduced with no
-// backends.
+// possible. [Replay] turns a run record with values (made in production by
+// executor.Result.RecordValues, kept as JSON with Record.WriteJSON, read
+// back by executor.ReadRecord) into stubs, so a production run can be
+// reproduced with no backends.
 //
 // Hung stubs ignore their context, as a broken service would; the harness
 // releases them when the test ends (t.Cleanup), so no goroutine outlives it.

@@ -29,7 +29,7 @@ var ErrNotRecorded = errors.New("graphtest: no value in the run record")
 //   - a node that timed out (then maybe fell back) hangs when it has a
 //     timeout of its own, and otherwise fails with an error matching
 //     context.DeadlineExceeded;
-//   - a node skipped or canceled in the recording fails with ErrNotRecorded
+//   - a node skipped or canceled in the record fails with ErrNotRecorded
 //     if the replay needs it.
 //
 // A record that does not fit the graph — an input or fetch the graph lacks,
