@@ -103,9 +103,9 @@ type Shadow struct {
 	Duration time.Duration `json:"-"`
 	// Err is the candidate run's error: its root causes, a panic, or its
 	// budget running out.
-	Err     string  `json:"error,omitempty"`
+	Err     string        `json:"error,omitempty"`
 	Targets []LoggedValue `json:"targets"`
-	Nodes   []Node  `json:"nodes,omitempty"`
+	Nodes   []Node        `json:"nodes,omitempty"`
 	// Diff compares every target the live run and the candidate share.
 	Diff []Diff `json:"diff"`
 }
