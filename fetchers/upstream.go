@@ -188,7 +188,7 @@ func WithTransport(rt http.RoundTripper) Option {
 func WithAttempts(attempts int, minWait, maxWait time.Duration) Option {
 	return func(u *Upstream) error {
 		if attempts < 1 || minWait < 0 || maxWait < minWait {
-			return fmt.Errorf("fetchers: WithAttempts(%d, %v, %v): need attempts >= 1 and 0 <= minWait <= maxWait", attempts, minWait, maxWait)
+			return fmt.Errorf("WithAttempts(%d, %v, %v): need attempts >= 1 and 0 <= minWait <= maxWait", attempts, minWait, maxWait)
 		}
 		u.retries = attempts - 1
 		u.client.RetryWaitMin, u.client.RetryWaitMax = minWait, maxWait
