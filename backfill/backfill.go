@@ -153,10 +153,12 @@ func (r *Runner) RunRow(ctx context.Context, row Row) RowResult {
 		return RowResult{Dead: &DeadLetter{Row: row, Cause: &RowError{Row: row.N, Err: err}}, Duration: took}
 	}
 	defer res.Release()
-	nodes := res.Nodes()
-	rr := RowResult{Outcomes: make([]executor.Outcome, len(nodes)), Duration: took}
-	for i, n := range nodes {
-		rr.Outcomes[i] = n.Outcome
+	// Node by node, not res.Nodes(): that builds every node's NodeResult
+	// (~5 KB a row for 45 nodes) where only the outcomes are kept.
+	g := r.ex.Graph()
+	rr := RowResult{Outcomes: make([]executor.Outcome, g.Len()), Duration: took}
+	for i := range rr.Outcomes {
+		rr.Outcomes[i] = res.Node(graph.NodeID(i)).Outcome
 	}
 	values := make(map[string]any, len(r.targets))
 	for i, t := range r.targets {
@@ -173,9 +175,9 @@ func (r *Runner) RunRow(ctx context.Context, row Row) RowResult {
 	}
 	rr.Output = Output{Row: row, Values: values}
 	if r.outcomes {
-		rr.Output.Outcomes = make(map[string]executor.Outcome, len(nodes))
-		for _, n := range nodes {
-			rr.Output.Outcomes[n.Name] = n.Outcome
+		rr.Output.Outcomes = make(map[string]executor.Outcome, len(rr.Outcomes))
+		for i, o := range rr.Outcomes {
+			rr.Output.Outcomes[g.Name(graph.NodeID(i))] = o
 		}
 	}
 	return rr

@@ -3,6 +3,8 @@ package backfill_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +71,34 @@ func BenchmarkCardauth2ms(b *testing.B) {
 		}
 		if failed > 0 {
 			b.Fatalf("%d rows failed", failed)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	// The floor under backfill-256: 256 goroutines running rows with no
+	// source, sink, typing or ordering; what backfill costs is the difference.
+	b.Run("bare-256", func(b *testing.B) {
+		b.ReportAllocs()
+		var next, failed atomic.Int64
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		for range 256 {
+			wg.Go(func() {
+				for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+					req := cardauth.Request{TransactionID: fmt.Sprintf("t%d", i), CardID: fmt.Sprintf("c%d", i%5000),
+						CustomerID: fmt.Sprintf("u%d", i%4000), MerchantID: fmt.Sprintf("m%d", i%300)}
+					res, err := ex.Run(ctx, ca.Inputs(req), ca.Decision)
+					if err != nil {
+						failed.Add(1)
+					}
+					if res != nil {
+						res.Release()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if failed.Load() > 0 {
+			b.Fatalf("%d rows failed", failed.Load())
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})

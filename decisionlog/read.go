@@ -47,7 +47,21 @@ func ReadFile(name string, fn func(*Record) error) error {
 		return fmt.Errorf("decisionlog: %w", err)
 	}
 	defer f.Close()
-	_, err = readLines(f, name, 0, true, fn)
+	_, err = readLines(f, name, 0, true, fn, nil)
+	return err
+}
+
+// ScanFile is [ReadFile] for a reader that goes on past bad lines: it calls
+// fn for every record and bad for every line that is not one (with a
+// *[LineError] naming file and line), in file order. An error of fn or bad
+// stops the read, as does one opening or reading the file.
+func ScanFile(name string, fn func(*Record) error, bad func(*LineError) error) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("decisionlog: %w", err)
+	}
+	defer f.Close()
+	_, err = readLines(f, name, 0, true, fn, bad)
 	return err
 }
 
@@ -68,8 +82,9 @@ func ReadDir(dir string, fn func(*Record) error) error {
 
 // readLines reads whole lines of r from line number first, and returns the
 // bytes of whole lines read. With final false, a last line with no newline
-// is left for later (a file still being written).
-func readLines(r io.Reader, name string, first int, final bool, fn func(*Record) error) (int64, error) {
+// is left for later (a file still being written). A line that is not a
+// record goes to bad when bad is not nil, else it stops the read.
+func readLines(r io.Reader, name string, first int, final bool, fn func(*Record) error, bad func(*LineError) error) (int64, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var n int64
 	line := first
@@ -83,7 +98,27 @@ func readLines(r io.Reader, name string, first int, final bool, fn func(*Record)
 				long.Write(b)
 			}
 			if long.Len() > maxLine {
-				return n, &LineError{File: name, Line: line + 1, Err: fmt.Errorf("longer than %d bytes", maxLine)}
+				lerr := &LineError{File: name, Line: line + 1, Err: fmt.Errorf("longer than %d bytes", maxLine)}
+				if bad == nil {
+					return n, lerr
+				}
+				// Skip to the end of the line and go on.
+				n += int64(long.Len())
+				for errors.Is(err, bufio.ErrBufferFull) {
+					b, err = br.ReadSlice('\n')
+					n += int64(len(b))
+				}
+				line++
+				if berr := bad(lerr); berr != nil {
+					return n, berr
+				}
+				if err == io.EOF {
+					return n, nil
+				}
+				if err != nil {
+					return n, fmt.Errorf("decisionlog: reading %s: %w", name, err)
+				}
+				continue
 			}
 			b = long.Bytes()
 		}
@@ -92,11 +127,17 @@ func readLines(r io.Reader, name string, first int, final bool, fn func(*Record)
 			line++
 			n += int64(len(b))
 			rec, uerr := Unmarshal(bytes.TrimSuffix(b, []byte{'\n'}))
-			if uerr != nil {
+			switch {
+			case uerr == nil:
+				if ferr := fn(rec); ferr != nil {
+					return n, ferr
+				}
+			case bad == nil:
 				return n, &LineError{File: name, Line: line, Err: uerr}
-			}
-			if ferr := fn(rec); ferr != nil {
-				return n, ferr
+			default:
+				if berr := bad(&LineError{File: name, Line: line, Err: uerr}); berr != nil {
+					return n, berr
+				}
 			}
 		}
 		if err == io.EOF {
@@ -148,7 +189,7 @@ func Follow(ctx context.Context, dir string, poll time.Duration, fn func(*Record
 			if err == nil {
 				var n int64
 				counted := func(rec *Record) error { p.lines++; return fn(rec) }
-				n, err = readLines(f, key, p.lines, final, counted)
+				n, err = readLines(f, key, p.lines, final, counted, nil)
 				p.off += n
 			}
 			f.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -72,5 +73,46 @@ func TestReadFileNamesTheBadLine(t *testing.T) {
 	var le *decisionlog.LineError
 	if !errors.As(err, &le) || le.Line != 2 || le.File != name || !errors.Is(err, decisionlog.ErrSchema) || n != 1 {
 		t.Errorf("err %v (%d records read)", err, n)
+	}
+}
+
+// TestScanFileGoesOnPastBadLines: every bad line is handed over with its
+// file and line, the records around it are read, and an error of bad stops.
+func TestScanFileGoesOnPastBadLines(t *testing.T) {
+	good := func(id string) string {
+		b, err := decisionlog.Marshal(&decisionlog.Record{Version: decisionlog.SchemaVersion, RunID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	name := filepath.Join(t.TempDir(), "d.jsonl")
+	long := `{"version":1,"run_id":"` + strings.Repeat("x", 17<<20) + `"}`
+	data := good("a") + "\nnot json\n" + good("b") + "\n" + long + "\n\n" + good("c") // no final newline
+	if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := decisionlog.ScanFile(name, func(r *decisionlog.Record) error {
+		got = append(got, r.RunID)
+		return nil
+	}, func(le *decisionlog.LineError) error {
+		if le.File != name {
+			t.Errorf("bad line of %s", le.File)
+		}
+		got = append(got, fmt.Sprint("bad:", le.Line))
+		return nil
+	})
+	if want := "a bad:2 b bad:4 bad:5 c"; err != nil || strings.Join(got, " ") != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	stop := errors.New("stop")
+	err = decisionlog.ScanFile(name, func(*decisionlog.Record) error { return nil }, func(*decisionlog.LineError) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Errorf("bad's error: got %v", err)
+	}
+	var le *decisionlog.LineError
+	if err := decisionlog.ReadFile(name, func(*decisionlog.Record) error { return nil }); !errors.As(err, &le) || le.Line != 2 {
+		t.Errorf("ReadFile: %v, want line 2", err)
 	}
 }

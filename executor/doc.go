@@ -68,9 +68,23 @@
 // because a dependency failed, the run's end) is one compare-and-swap, so
 // that of two goroutines deciding one node exactly one wins. The goroutine
 // that finishes a node runs the first blocking node this made ready itself
-// and starts the others on new goroutines; pure nodes run inline. What a
+// and starts the others on new goroutines; pure nodes run inline, unclaimed
+// (one compare-and-swap each). A target set of inputs, values and compute
+// nodes only runs as one pass in topological order on one goroutine. What a
 // target set needs is planned once per Executor. See the README's
 // Performance section for figures.
+//
+// # Times
+//
+// A node with a deadline (its own Timeout, or the run's) reads the clock
+// when it ends, and that reading decides its outcome. A node without one
+// whose body was seen to take under a microsecond shares clock readings
+// with the quick nodes run next to it on one goroutine (up to 8): it may
+// then end at the time it started, the last reading, and a later node of
+// the batch carry the batch's time. The reading that follows a batch (at
+// the latest when its goroutine ends) checks it: a batch that took longer
+// than quick nodes should has its nodes timed one by one again from their
+// next run on. The run's end, and its last target's, are always read.
 //
 // An Executor is safe for concurrent use; each run's state comes from a pool
 // and goes back to it on [Result.Release].

@@ -58,6 +58,9 @@ type nodeInfo struct {
 	depStart, depEnd   int32
 	userStart, userEnd int32
 	lazyUsers          bool // some If, Switch, And or Or has it as a lazy dependency
+	// quick is set while the compute node's body takes under quickNode: it
+	// then shares clock readings with others (see worker.clock).
+	quick atomic.Bool
 }
 
 // Option configures an Executor.

@@ -27,6 +27,10 @@ type plan struct {
 	// goroutine each (started as a tree), the rest share one goroutine.
 	valueRoots, blockingRoots, inlineRoots []graph.NodeID
 	conds                                  int32 // conditionals among needed
+	// order is needed in topological order when every needed node is an
+	// input, a value or a compute node (nil otherwise): such a run is one
+	// pass over order on one goroutine, with no pending counts.
+	order []graph.NodeID
 }
 
 // planFor returns the plan of targets, from the cache when it has it.
@@ -87,8 +91,12 @@ func (e *Executor) makePlan(targets []graph.Target) *plan {
 	}
 	slices.Sort(p.needed) // memory order: a run touches its state front to back
 	p.pending = make([]int32, len(p.needed))
+	pure := true
 	for i, id := range p.needed {
 		info := &e.info[id]
+		if k := info.kind; k != graph.KindInput && k != graph.KindValue && k != graph.KindCompute {
+			pure = false
+		}
 		p.pending[i] = info.depEnd - info.depStart
 		switch {
 		case info.kind == graph.KindInput:
@@ -106,6 +114,24 @@ func (e *Executor) makePlan(targets []graph.Target) *plan {
 			p.blockingRoots = append(p.blockingRoots, id)
 		default:
 			p.inlineRoots = append(p.inlineRoots, id)
+		}
+	}
+	if pure {
+		p.order = p.needed // memory order, when it is a topological order
+		for _, id := range p.needed {
+			for _, d := range e.depsOf(id) {
+				if d >= id {
+					p.order = nil
+				}
+			}
+		}
+		if p.order == nil {
+			p.order = make([]graph.NodeID, 0, len(p.needed))
+			for _, id := range e.g.Order() {
+				if seen[id] {
+					p.order = append(p.order, id)
+				}
+			}
 		}
 	}
 	return p

@@ -40,7 +40,8 @@ type NodeResult struct {
 	// Cause says why a node fell back, failed, timed out or was canceled.
 	Cause error
 	// Start and End are offsets from the run's start; both are zero for a
-	// skipped node.
+	// skipped node. Quick nodes without a deadline share clock readings
+	// (see the package documentation, Times): theirs may be equal.
 	Start, End time.Duration
 	// Attempts counts the tries of a blocking node's body (1 without retries).
 	Attempts int

@@ -3,6 +3,8 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"runtime"
 	"time"
 	"unsafe"
@@ -27,22 +29,37 @@ type worker struct {
 	curAttempts int32
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
+	launch      nodeStack // claimed blocking nodes to start on goroutines of their own
 	demands     []graph.NodeID
 	drops       []graph.NodeID
 	source      string // the source of the value finish is settling, for commit
+	// order holds the nodes an ordered worker (see runOrdered) has yet to
+	// step; ordered tells notify that users need no counting down.
+	order   []graph.NodeID
+	ordered bool
+	solo    bool  // the only goroutine of the run that writes node states
+	targets int32 // targets not yet done, counted here when ordered
+	// began, when beganSet, is the start time of the node that settle takes
+	// from waiting: a compute node runs its body unclaimed (see compute).
+	began    time.Duration
+	beganSet bool
+	// batch holds the quick compute nodes run since the clock was last
+	// read (see clock).
+	batch  [clockBatch]graph.NodeID
+	nbatch int32
 }
 
 // nodeStack is a stack of node IDs that needs no allocation for its first
-// eight entries. It stays small: a worker lives on its goroutine's stack,
+// six entries. It stays small: a worker lives on its goroutine's stack,
 // which starts at 2 KB.
 type nodeStack struct {
-	fixed [8]graph.NodeID
-	n     int
+	fixed [6]graph.NodeID
+	n     int32
 	more  []graph.NodeID
 }
 
 func (k *nodeStack) push(id graph.NodeID) {
-	if k.n < len(k.fixed) {
+	if int(k.n) < len(k.fixed) {
 		k.fixed[k.n] = id
 		k.n++
 		return
@@ -63,7 +80,58 @@ func (k *nodeStack) pop() (graph.NodeID, bool) {
 	return k.fixed[k.n], true
 }
 
-func (w *worker) tick() { w.now = time.Since(w.s.start) }
+func (w *worker) tick() {
+	w.now = time.Since(w.s.start)
+	w.nbatch = 0
+}
+
+const (
+	// clockBatch is how many quick compute nodes share one clock reading.
+	clockBatch = 8
+	// quickNode is how long a compute node may take to count as quick.
+	quickNode = time.Microsecond
+)
+
+// clock reads the clock after compute node n's body, which ran with no
+// deadline (so its outcome does not depend on the time), unless n is
+// quick — it took under quickNode when last timed on its own — and fewer
+// than clockBatch quick nodes have run since the last reading: a quick
+// node then ends at the time it started, the last reading. A batch that
+// took longer than its quick nodes should have is timed node by node again.
+func (w *worker) clock(n graph.NodeID) {
+	q := &w.s.e.info[n].quick
+	if w.nbatch < clockBatch && q.Load() {
+		w.batch[w.nbatch] = n
+		w.nbatch++
+		return
+	}
+	prev, k := w.now, w.nbatch
+	w.tick()
+	took := w.now - prev
+	switch {
+	case k > 0 && took > time.Duration(k+1)*quickNode:
+		for _, id := range w.batch[:k] {
+			w.s.e.info[id].quick.Store(false)
+		}
+		q.Store(false)
+	case k == 0 && took < quickNode && !q.Load():
+		q.Store(true)
+	}
+}
+
+// endBatch reads the clock after a batch of quick nodes, with nothing run
+// since, and times them node by node again if the batch took longer than
+// quick nodes should: a quick node turned slow is timed on its own from
+// its next run on.
+func (w *worker) endBatch() {
+	prev, k := w.now, w.nbatch
+	w.tick()
+	if k > 0 && w.now-prev > time.Duration(k)*quickNode {
+		for _, id := range w.batch[:k] {
+			w.s.e.info[id].quick.Store(false)
+		}
+	}
+}
 
 // loop runs the worker's nodes, then each blocking node it claimed, until
 // it has none; it holds one reference to the run, which exit drops.
@@ -72,6 +140,9 @@ func (w *worker) loop() {
 	for {
 		w.drain()
 		n := w.next
+		if w.nbatch > 0 && (n < 0 || w.s.ns[n].hasDL) {
+			w.endBatch() // before the worker ends, or a body it times exactly
+		}
 		if n < 0 {
 			return
 		}
@@ -95,7 +166,7 @@ func (w *worker) exit() {
 
 func (w *worker) afterGoexit() {
 	s, n := w.s, w.cur
-	w.cur = -1
+	w.cur, w.beganSet = -1, false
 	w.tick()
 	if s.e.info[n].kind.Blocking() {
 		s.endLive(n)
@@ -119,12 +190,33 @@ func (w *worker) afterGoexit() {
 // next (when this goroutine may block) and the others get goroutines.
 func (w *worker) drain() {
 	for {
+		if n, ok := w.launch.pop(); ok {
+			w.spawn(n)
+			continue
+		}
 		if n, ok := w.settled.pop(); ok {
 			w.notify(n)
 			continue
 		}
 		if n, ok := w.ready.pop(); ok {
 			w.step(n)
+			continue
+		}
+		if len(w.order) > 0 {
+			n := w.order[0]
+			w.order = w.order[1:]
+			if w.s.ended.Load() {
+				w.order = nil // the run's end sweeps the rest
+				continue
+			}
+			if w.s.ns[n].st.Load() == waiting {
+				w.step(n)
+				if w.s.ns[n].st.Load() == waiting {
+					// Left for the run's end (its deadline passed): stop, so
+					// no later node reads a dependency the sweep is writing.
+					w.order = nil
+				}
+			}
 			continue
 		}
 		return
@@ -141,6 +233,13 @@ func (w *worker) step(n graph.NodeID) {
 			s.handoff = append(s.handoff, n)
 		}
 		return
+	}
+	if info.kind == graph.KindCompute && info.timeout <= 0 && !s.hasDL {
+		w.compute(n)
+		return
+	}
+	if w.nbatch > 0 && (s.hasDL || info.timeout > 0) {
+		w.endBatch() // exact times for nodes with deadlines
 	}
 	if !ns.st.CompareAndSwap(waiting, busy) {
 		return // failed (a dependency did) or swept (the run ended)
@@ -193,7 +292,91 @@ func (w *worker) step(n graph.NodeID) {
 	v, err := s.callCompute(n, args)
 	w.cur = -1
 	w.tick()
-	w.finish(n, v, err, 0, false)
+	w.finish(n, running, v, err, 0, false)
+}
+
+// compute runs ready compute node n, which has no deadline, without
+// claiming it: it stays waiting while its body runs and is settled from
+// waiting, one compare-and-swap in all. Only this goroutine starts it (its
+// pending count reached zero here); if the run ends or n is dropped
+// meanwhile, the settle loses and the value is discarded, as a claimed
+// node's would be.
+func (w *worker) compute(n graph.NodeID) {
+	s := w.s
+	if s.ns[n].st.Load() != waiting || s.ended.Load() {
+		return
+	}
+	w.began, w.beganSet = w.now, true
+	args, failed := s.fillArgs(n)
+	if failed >= 0 { // not reached: a failed dependency fails its users at once
+		w.settle(n, waiting, nil, s.dependencyError(n, failed), OutcomeError, 0)
+	} else {
+		w.cur = n
+		v, err := s.callCompute(n, args)
+		w.cur = -1
+		w.clock(n)
+		if !w.computed(n, v, err) {
+			w.finish(n, waiting, v, err, 0, false)
+		}
+	}
+	w.beganSet = false
+}
+
+// computed is finish for the common case of compute: a value of the right
+// type from a node with no deadline, settled from waiting. It reports false
+// for the other cases, which finish handles.
+func (w *worker) computed(n graph.NodeID, v any, err error) bool {
+	s := w.s
+	if err != nil {
+		return false
+	}
+	if _, ok := v.(graph.Sourced); ok {
+		return false
+	}
+	if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
+		return false
+	}
+	ns := &s.ns[n]
+	if w.solo {
+		// No other goroutine writes node states (see execute): plain
+		// stores, ordered before any reader by the end of the run. An
+		// atomic store costs a locked instruction.
+		ns.startAt, ns.val, ns.outcome, ns.endAt = w.began, v, OutcomeOK, max(w.now, w.began)
+		*(*uint32)(unsafe.Pointer(&ns.st)) = done
+	} else {
+		if !ns.st.CompareAndSwap(waiting, busy) {
+			return true // dropped, or swept by the run's end: the value is discarded
+		}
+		ns.startAt, ns.val, ns.outcome, ns.endAt = w.began, v, OutcomeOK, max(w.now, w.began)
+		ns.st.Store(done)
+	}
+	if w.ordered {
+		// Its users come after it in the pass: only a target counts.
+		if ns.isTarget {
+			w.targetDone(n)
+		}
+		return true
+	}
+	w.settled.push(n)
+	return true
+}
+
+// targetDone counts target n done, and ends the run with the last one.
+func (w *worker) targetDone(n graph.NodeID) bool {
+	s := w.s
+	if w.ordered {
+		w.targets--
+		if w.targets > 0 {
+			return false
+		}
+	} else if s.targetsLeft.Add(-1) > 0 {
+		return false
+	}
+	if w.nbatch > 0 {
+		w.endBatch() // the run's end time is read, not batched
+	}
+	s.endRun(w.now, n)
+	return true
 }
 
 // startConditional starts running If, Switch, And or Or n: it demands the
@@ -243,12 +426,23 @@ func (w *worker) startBlocking(n graph.NodeID) {
 	if s.traced {
 		l.ctx, l.span = s.startNodeSpan(l.ctx, n, s.start.Add(ns.startAt))
 	}
+	l.stale = w.nbatch
 	s.live[n] = l
 	ns.st.Store(running)
 	if w.mayBlock && w.next < 0 {
 		w.next = n
 		return
 	}
+	w.launch.push(n)
+}
+
+// spawn starts claimed blocking node n on a goroutine of its own. drain
+// calls it, not startBlocking: a go statement allocates, and the
+// allocation deep in step would outgrow a node goroutine's first 2 KB.
+//
+//go:noinline
+func (w *worker) spawn(n graph.NodeID) {
+	s := w.s
 	s.refs.Add(1)
 	if s.e.grows[n].Load() {
 		s.e.goroutines.start(s, n) // a warm goroutine, its stack grown
@@ -266,7 +460,14 @@ func (s *run) runClaimed(n graph.NodeID) {
 // runClaimedWarm runs claimed blocking node n and what it makes ready on
 // this goroutine, then returns (to the goroutine pool, or to exit).
 func (s *run) runClaimedWarm(n graph.NodeID) {
+	// Its clock starts at n's start, read by the goroutine that claimed n,
+	// and as stale as that goroutine's.
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
+	w.now = s.ns[n].startAt
+	w.nbatch = s.live[n].stale
+	for i := range w.nbatch {
+		w.batch[i] = n
+	}
 	w.runBlocking(n)
 	w.loop()
 }
@@ -314,10 +515,14 @@ func (w *worker) runBlocking(n graph.NodeID) {
 			break
 		}
 	}
-	w.tick()
+	if ns.hasDL {
+		w.tick()
+	} else {
+		w.clock(n) // with no deadline, its outcome does not depend on the time
+	}
 	ctxEnded := err != nil && l.ctx.Err() != nil
 	s.endLive(n)
-	w.finish(n, v, err, attempts, ctxEnded)
+	w.finish(n, running, v, err, attempts, ctxEnded)
 }
 
 // endLive stops n's timeout watcher and cancels its own context.
@@ -331,16 +536,48 @@ func (s *run) endLive(n graph.NodeID) {
 	}
 }
 
-// finish records how the body of running node n ended, at w.now. The
-// deadline decides: a value or an error past it is a timeout.
-func (w *worker) finish(n graph.NodeID, v any, err error, attempts int32, ctxEnded bool) {
-	vd, leave := w.s.bodyVerdict(n, v, err, w.now, ctxEnded)
+// finish records how the body of node n, in status from, ended, at w.now.
+// The deadline decides: a value or an error past it is a timeout.
+func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts int32, ctxEnded bool) {
+	ns := &w.s.ns[n]
+	if err != nil || (ns.hasDL && w.now >= ns.deadline) {
+		w.finishFailed(n, from, err, attempts, ctxEnded)
+		return
+	}
+	v, w.source = graph.Unsource(v)
+	if t := w.s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
+		if cause := typeError(w.s.g.Name(n), v, t); cause != nil {
+			w.source = ""
+			w.settle(n, from, nil, cause, OutcomeError, attempts)
+			return
+		}
+	}
+	w.settle(n, from, v, nil, OutcomeOK, attempts)
+	w.source = ""
+}
+
+// finishFailed is finish for a body that failed or ended past its deadline;
+// its own function, kept out of the common path's stack frame (a node's
+// goroutine starts with 2 KB of stack: the common path must fit).
+//
+//go:noinline
+func (w *worker) finishFailed(n graph.NodeID, from uint32, err error, attempts int32, ctxEnded bool) {
+	vd, leave := w.s.bodyVerdict(n, nil, err, w.now, ctxEnded)
 	if leave {
 		return // the run's context ended: abort, on Run's goroutine, settles every node alike
 	}
-	w.source = vd.source
-	w.settle(n, running, vd.v, vd.cause, vd.oc, attempts)
-	w.source = ""
+	w.settle(n, from, nil, vd.cause, vd.oc, attempts)
+}
+
+// typeError is the cause of a node whose body returned v, not assignable
+// to its type t, or nil when v is assignable.
+//
+//go:noinline
+func typeError(node string, v any, t reflect.Type) error {
+	if reflect.TypeOf(v).AssignableTo(t) {
+		return nil
+	}
+	return &NodeError{Node: node, Err: fmt.Errorf("returned a %T, want %v", v, t)}
 }
 
 // settle records how n ended if it is still in status from, turning a
@@ -371,6 +608,9 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 	}
 	if from == waiting { // never started: no time of its own
 		ns.startAt = w.now
+		if w.beganSet {
+			ns.startAt = w.began
+		}
 	}
 	w.commit(n, v, cause, oc, attempts)
 	return true
@@ -389,14 +629,16 @@ func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts
 func (w *worker) notify(n graph.NodeID) {
 	s := w.s
 	ns := &s.ns[n]
-	if ns.isTarget && s.targetsLeft.Add(-1) == 0 {
-		s.endRun(max(w.now, ns.endAt))
+	if ns.isTarget && w.targetDone(n) {
 		return
 	}
 	if s.ended.Load() {
 		return
 	}
 	hasValue := ns.outcome.HasValue()
+	if hasValue && w.ordered {
+		return // the ordered pass comes to its users after it
+	}
 	for _, ue := range s.e.usersOf(n) {
 		u := ue.user
 		us := &s.ns[u]

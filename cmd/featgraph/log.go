@@ -221,6 +221,11 @@ func writeReportText(w io.Writer, rep shadow.Report) error {
 		fmt.Fprintf(w, ", %s to %s", rep.First.Format(time.RFC3339), rep.Last.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "; candidate errors: %d\n", rep.CandidateErrors)
+	return writeReportTargets(w, rep)
+}
+
+// writeReportTargets prints each target's agreement and decision-rate table.
+func writeReportTargets(w io.Writer, rep shadow.Report) error {
 	for _, t := range rep.Targets {
 		fmt.Fprintf(w, "\ntarget %s: agreement %.1f%% (%d of %d)\n", t.Target, 100*t.Agreement, t.Agreed, t.Compared)
 		if len(t.Values) > 0 {
