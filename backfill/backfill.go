@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"iter"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 type Runner struct {
 	ex       *executor.Executor
 	targets  []graph.Target
+	all      []graph.Target // every node, by NodeID, made once for the per-row outcomes
 	names    []string
 	inputs   []inputColumn
 	inFlight int
@@ -47,16 +49,24 @@ func New(ex *executor.Executor, targets []string, opts ...Option) (*Runner, erro
 	}
 	r := &Runner{ex: ex, inFlight: DefaultInFlight, ordered: true}
 	g := ex.Graph()
+	r.all = make([]graph.Target, g.Len())
+	for i := range r.all {
+		r.all[i] = graphx.At(g, graph.NodeID(i))
+	}
 	for _, name := range targets {
-		id, ok := g.Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("backfill: target %q: no such node", name)
+		id, err := g.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("backfill: target: %w", err)
 		}
-		r.targets = append(r.targets, id)
+		r.targets = append(r.targets, graphx.At(g, id))
 		r.names = append(r.names, name)
 	}
-	for _, id := range g.Ancestors(r.targets...) {
-		n := g.Node(id)
+	ancestors, err := g.Ancestors(r.targets...)
+	if err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
+	for _, id := range ancestors {
+		n := graphx.Node(g, id)
 		if n.Kind != graph.KindInput {
 			continue
 		}
@@ -158,7 +168,7 @@ func (r *Runner) RunRow(ctx context.Context, row Row) RowResult {
 	g := r.ex.Graph()
 	rr := RowResult{Outcomes: make([]executor.Outcome, g.Len()), Duration: took}
 	for i := range rr.Outcomes {
-		rr.Outcomes[i] = res.Node(graph.NodeID(i)).Outcome
+		rr.Outcomes[i] = res.Node(r.all[i]).Outcome
 	}
 	values := make(map[string]any, len(r.targets))
 	for i, t := range r.targets {

@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"github.com/featgraph/featgraph/spec"
 )
 
@@ -49,7 +50,7 @@ func (r *Runner) Columns(extra ...string) []Column {
 	g := r.ex.Graph()
 	for i, name := range r.names {
 		c := Column{Name: name, Type: spec.TypeAny}
-		if t := g.Node(r.targets[i].ID()).Type; t != nil {
+		if t := graphx.Node(g, graphx.IDOf(r.targets[i])).Type; t != nil {
 			if st, ok := spec.TypeOf(t); ok {
 				c.Type = st
 			}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"github.com/featgraph/featgraph/internal/graphx"
 
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/nodes"
@@ -15,7 +16,7 @@ const MetaKey = "batch"
 // together share a call. Node options (Timeout, Fallback, Retry…) apply.
 func Fetch[K comparable, V any](b *graph.Builder, name string, bt *Batch[K, V], key nodes.Ref[K], opts ...nodes.Option) nodes.Ref[V] {
 	if bt == nil {
-		b.Fail(&graph.InvalidNodeError{Node: name, Reason: "nil batch"})
+		graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: "nil batch"})
 		return nodes.Fetch1(b, name, key, func(context.Context, K) (V, error) { var zero V; return zero, ErrClosed }, opts...)
 	}
 	opts = append([]nodes.Option{nodes.Meta(MetaKey, bt.name)}, opts...)
@@ -27,7 +28,7 @@ func Fetch[K comparable, V any](b *graph.Builder, name string, bt *Batch[K, V], 
 // fails when any key fails.
 func Each[K comparable, V any](b *graph.Builder, name string, bt *Batch[K, V], keys nodes.Ref[[]K], opts ...nodes.Option) nodes.Ref[[]V] {
 	if bt == nil {
-		b.Fail(&graph.InvalidNodeError{Node: name, Reason: "nil batch"})
+		graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: "nil batch"})
 		return nodes.Fetch1(b, name, keys, func(context.Context, []K) ([]V, error) { return nil, ErrClosed }, opts...)
 	}
 	opts = append([]nodes.Option{nodes.Meta(MetaKey, bt.name)}, opts...)

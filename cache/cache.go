@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,8 +12,6 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
-
-	"github.com/featgraph/featgraph/graph"
 )
 
 // Cache holds node results across runs. Make one per process (or per
@@ -188,7 +187,7 @@ func (c *Cache) get(ctx context.Context, p *policy, args []any, fetch fetchFunc)
 	if err != nil || c.closed.Load() {
 		c.stats.bypassed.Add(1)
 		v, err := fetch(ctx, args)
-		v, _ = graph.Unsource(v)
+		v, _ = graphx.Unsource(v)
 		return v, 0, err
 	}
 	key := c.fullKey(p.node, k)
@@ -310,7 +309,7 @@ func (l *loader) fetchAndStore(ctx context.Context, key string) (e *entry, err e
 		l.c.stats.errors.Add(1)
 		return nil, err
 	}
-	v, _ = graph.Unsource(v) // the value is cached, not where it came from
+	v, _ = graphx.Unsource(v) // the value is cached, not where it came from
 	now := time.Now().UnixNano()
 	e = &entry{val: v, written: now, loadedAt: now, ttl: l.p.ttl, stale: l.p.stale}
 	if r := l.c.redis; r != nil && l.p.shared {

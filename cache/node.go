@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"reflect"
 	"time"
 
@@ -86,7 +87,7 @@ func LocalOnly() NodeOption {
 // executor applies it after the body. Timeouts and retries of the node
 // apply to the body as before: a retry asks the cache again.
 func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
-	return func(n *graph.Node) error {
+	return graphdef.NewOption(func(n *graphdef.Node) error {
 		fail := func(reason string) error { return &graph.InvalidNodeError{Node: n.Name, Reason: "cache: " + reason} }
 		if c == nil {
 			return fail("nil cache")
@@ -114,9 +115,10 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 				p.typ = n.Type.Elem()
 			}
 			elem := n.Each.Elem
-			fetch := func(ctx context.Context, args []any) (any, error) { return elem(ctx, args[0]) }
-			n.Each.Elem = func(ctx context.Context, e any) (any, error) {
-				return sourced(c.get(ctx, p, []any{e}, fetch))
+			// The key is the element and the node's other dependencies, if any.
+			fetch := func(ctx context.Context, args []any) (any, error) { return elem(ctx, args[0], args[1:]) }
+			n.Each.Elem = func(ctx context.Context, e any, extra []any) (any, error) {
+				return sourced(c.get(ctx, p, append([]any{e}, extra...), fetch))
 			}
 		default:
 			return fail(fmt.Sprintf("applies to fetch and Each nodes, not %v nodes", n.Kind))
@@ -126,7 +128,7 @@ func For(c *Cache, ttl time.Duration, opts ...NodeOption) nodes.Option {
 		}
 		n.Meta[MetaKey] = fmt.Sprintf("ttl=%v stale=%v", ttl, p.stale)
 		return nil
-	}
+	}).(nodes.Option)
 }
 
 // sourced tells the executor where a cached node's value came from, for

@@ -23,7 +23,7 @@ const (
 	Omit
 )
 
-// MetaKey is the key of a node's graph.Node.Meta that marks it: "keep",
+// MetaKey is the key of a node annotation (nodes.Meta) that marks it: "keep",
 // "hash" or "omit". A spec's `log:` key sets it; Go code sets it with
 // nodes.Meta(decisionlog.MetaKey, "hash").
 const MetaKey = "log"

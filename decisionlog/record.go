@@ -224,14 +224,16 @@ func Unmarshal(data []byte) (*Record, error) {
 	return &rec, nil
 }
 
-// Lookup returns the value of the input, fetch or target called name.
-func (rec *Record) Lookup(name string) (LoggedValue, bool) {
+// Lookup returns the value of the input, fetch or target called name. Like
+// every Lookup of featgraph, it returns an error matching
+// graph.ErrUnknownNode when the record has no such value.
+func (rec *Record) Lookup(name string) (LoggedValue, error) {
 	for _, vs := range [][]LoggedValue{rec.Inputs, rec.Fetches, rec.Targets} {
 		for _, v := range vs {
 			if v.Name == name {
-				return v, true
+				return v, nil
 			}
 		}
 	}
-	return LoggedValue{}, false
+	return LoggedValue{}, &graph.UnknownNodeError{Name: name}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/featgraph/featgraph/graph"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,7 +38,8 @@ func TestRecordHoldsTheRun(t *testing.T) {
 	}
 	want := map[string]string{"card": `"c1"`, "amount": `120`, "account": `{"id":"acc-c1","limit":500}`, "risk": `0.5`, "decision": `"approve"`}
 	for name, js := range want {
-		v, ok := rec.Lookup(name)
+		v, lerr := rec.Lookup(name)
+		ok := lerr == nil
 		if !ok || string(v.Value) != js {
 			t.Errorf("%s = %+v, want value %s", name, v, js)
 		}
@@ -282,7 +284,7 @@ targets: [big]
 	if r.ModeOf("card_id") != decisionlog.Hash || r.ModeOf("email") != decisionlog.Omit || r.ModeOf("amount") != decisionlog.Keep {
 		t.Errorf("modes %v %v %v", r.ModeOf("card_id"), r.ModeOf("email"), r.ModeOf("amount"))
 	}
-	big, _ := s.Graph().Lookup("big")
+	big := graph.Named("big")
 	res, err := executor.Run(context.Background(), s.Graph(), []executor.Binding{
 		executor.BindNamed("card_id", "4111111111111111"), executor.BindNamed("email", "a@b.c"), executor.BindNamed("amount", 120.0)}, big)
 	if err != nil {

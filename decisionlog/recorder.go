@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"os"
 	"reflect"
 	"slices"
@@ -94,7 +95,7 @@ func NewRecorder(g *graph.Graph, name string, opts ...Option) (*Recorder, error)
 	var errs []error
 	hashed := false
 	for i := range r.modes {
-		n := g.Node(graph.NodeID(i))
+		n := graphx.Node(g, graph.NodeID(i))
 		if s, ok := n.Meta[MetaKey]; ok {
 			m, err := ParseMode(s)
 			if err != nil {
@@ -104,8 +105,8 @@ func NewRecorder(g *graph.Graph, name string, opts ...Option) (*Recorder, error)
 		}
 	}
 	for _, name := range sortedKeys(r.marks) {
-		id, ok := g.Lookup(name)
-		if !ok {
+		id, err := g.Lookup(name)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("decisionlog: Mark(%q): the graph has no such node", name))
 			continue
 		}
@@ -147,7 +148,7 @@ func (r *Recorder) Version() string { return r.version }
 
 // ModeOf returns how the node called name is written.
 func (r *Recorder) ModeOf(name string) Mode {
-	if id, ok := r.g.Lookup(name); ok {
+	if id, err := r.g.Lookup(name); err == nil {
 		return r.modes[id]
 	}
 	return Keep
@@ -191,15 +192,15 @@ func (r *Recorder) Record(runID string, res *executor.Result) (*Record, error) {
 		rec.Nodes[i] = n
 		switch {
 		case nr.Kind == graph.KindInput:
-			if _, bound := res.Bound(nr.ID); bound || nr.Cause != nil {
+			if _, bound := res.Bound(graphx.At(res.Graph(), nr.ID)); bound || nr.Cause != nil {
 				rec.Inputs = append(rec.Inputs, r.value(res, nr))
 			}
 		case nr.Kind.Blocking():
 			rec.Fetches = append(rec.Fetches, r.value(res, nr))
 		}
 	}
-	for _, id := range res.Targets() {
-		rec.Targets = append(rec.Targets, r.value(res, nrs[id]))
+	for _, t := range res.Targets() {
+		rec.Targets = append(rec.Targets, r.value(res, res.Node(t)))
 	}
 	if rec.Inputs == nil {
 		rec.Inputs = []LoggedValue{}
@@ -231,7 +232,7 @@ func (r *Recorder) fits(g *graph.Graph) error {
 
 // value writes down the value of node nr of res.
 func (r *Recorder) value(res *executor.Result, nr executor.NodeResult) LoggedValue {
-	v := LoggedValue{Name: nr.Name, Kind: nr.Kind, Type: typeName(res.Graph().Node(nr.ID).Type), Outcome: nr.Outcome}
+	v := LoggedValue{Name: nr.Name, Kind: nr.Kind, Type: typeName(graphx.Node(res.Graph(), nr.ID).Type), Outcome: nr.Outcome}
 	mode := r.modes[nr.ID]
 	if nr.Cause != nil {
 		var te *executor.TimeoutError
@@ -240,12 +241,12 @@ func (r *Recorder) value(res *executor.Result, nr executor.NodeResult) LoggedVal
 			v.Cause = nr.Cause.Error()
 		}
 	}
-	x, bound := res.Bound(nr.ID) // an input nothing needed is skipped, and still has its value
+	x, bound := res.Bound(graphx.At(res.Graph(), nr.ID)) // an input nothing needed is skipped, and still has its value
 	if !bound {
 		if !nr.Outcome.HasValue() {
 			return v
 		}
-		x, _ = res.Value(nr.ID)
+		x, _ = res.Value(graphx.At(res.Graph(), nr.ID))
 	}
 	if mode == Omit {
 		v.Omitted = true

@@ -1,9 +1,11 @@
 package executor
 
 import (
+	"fmt"
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphx"
 )
 
 // Binding binds a value to an input node for one run. Make one with [Bind]
@@ -29,19 +31,15 @@ func BindNamed(name string, v any) Binding {
 
 // resolve returns the node the input binds, checking kind and type.
 func (in Binding) resolve(g *graph.Graph) (graph.NodeID, error) {
-	var id graph.NodeID
-	if in.ref != nil {
-		if g.Check(in.ref) != nil {
-			return 0, invalidRun("binding input %q: not a node of this graph", in.name)
-		}
-		id = in.ref.ID()
-	} else {
-		var ok bool
-		if id, ok = g.Lookup(in.name); !ok {
-			return 0, invalidRun("binding input %q: no such node", in.name)
-		}
+	var t graph.Target = in.ref
+	if t == nil {
+		t = graph.Named(in.name)
 	}
-	n := g.Node(id)
+	id, err := g.Resolve(t)
+	if err != nil {
+		return 0, unresolved(fmt.Sprintf("binding input %q", in.name), err)
+	}
+	n := graphx.Node(g, id)
 	if n.Kind != graph.KindInput {
 		return 0, invalidRun("binding input %q: it is a %s node, not an input", n.Name, n.Kind)
 	}

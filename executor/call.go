@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"github.com/featgraph/featgraph/timeouts"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -27,8 +29,8 @@ var ErrGoexit = errors.New("called runtime.Goexit instead of returning")
 func (s *run) callBody(ctx context.Context, n graph.NodeID, args []any) (v any, err error) {
 	defer s.recoverPanic(n, &err)
 	if s.e.info[n].kind == graph.KindEach {
-		node := s.g.Node(n)
-		return callEach(ctx, node, args[0], node.Each.Limit)
+		node := s.e.node(n)
+		return callEach(ctx, node, args[0], args[1:], node.Each.Limit)
 	}
 	return s.e.info[n].fetch(ctx, args)
 }
@@ -42,20 +44,20 @@ func (s *run) callCompute(n graph.NodeID, args []any) (v any, err error) {
 // callChoose calls the chooser of If or Switch n.
 func (s *run) callChoose(n graph.NodeID, args []any) (branch int, err error) {
 	defer s.recoverPanic(n, &err)
-	return s.g.Node(n).Choose(args)
+	return s.e.node(n).Choose(args)
 }
 
 // callFallback calls the fallback of n.
 func (s *run) callFallback(n graph.NodeID, cause error) (v any, err error) {
 	defer recoverInto(s.g.Name(n)+" (fallback)", &err)
-	return s.g.Node(n).Fallback(cause)
+	return s.e.node(n).Fallback(cause)
 }
 
 // retryAgain waits before another try of n, and reports false when no try
 // is left, err is not worth one, or the wait would not fit the deadline. A
 // panicking retry predicate is an error of the node.
 func (s *run) retryAgain(ctx context.Context, n graph.NodeID, attempts int32, err error) (again bool, perr error) {
-	node := s.g.Node(n)
+	node := s.e.node(n)
 	if int(attempts) >= node.Retry.Attempts {
 		return false, nil
 	}
@@ -66,7 +68,7 @@ func (s *run) retryAgain(ctx context.Context, n graph.NodeID, attempts int32, er
 	return timeouts.Sleep(ctx, timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)), nil
 }
 
-func callRetryable(node *graph.Node, err error) (ok bool, perr error) {
+func callRetryable(node *graphdef.Node, err error) (ok bool, perr error) {
 	defer recoverInto(node.Name+" (retry predicate)", &perr)
 	var p *PanicError
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &p) {
@@ -111,8 +113,9 @@ func recoverInto(node string, err *error) {
 
 // callEach fetches every element of list, at most limit at once (0: no
 // bound), keeping the order; the first failure (an error, a panic, a
-// Goexit) cancels the others.
-func callEach(ctx context.Context, node *graph.Node, list any, limit int) (v any, err error) {
+// Goexit) cancels the others. extra, the values of the node's other
+// dependencies, goes to every element's call.
+func callEach(ctx context.Context, node *graphdef.Node, list any, extra []any, limit int) (v any, err error) {
 	defer recoverInto(node.Name, &err)
 	elems := node.Each.Split(list)
 	results := make([]any, len(elems))
@@ -162,7 +165,7 @@ func callEach(ctx context.Context, node *graph.Node, list any, limit int) (v any
 				}
 				wg.Done()
 			}()
-			r, err := node.Each.Elem(ctx, elem)
+			r, err := node.Each.Elem(ctx, elem, extra)
 			returned = true
 			if err != nil {
 				fail(fmt.Errorf("element %d: %w", i, err))
@@ -178,7 +181,7 @@ func callEach(ctx context.Context, node *graph.Node, list any, limit int) (v any
 	source := ""
 	for i, r := range results {
 		var src string
-		results[i], src = graph.Unsource(r)
+		results[i], src = graphx.Unsource(r)
 		switch {
 		case i == 0:
 			source = src

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/featgraph/featgraph/graph"
 )
 
 // ErrInvalidRun is matched (errors.Is) by every error that is the caller's
@@ -23,6 +25,31 @@ var ErrInvalidRun = errors.New("invalid run")
 // reason, matching ErrInvalidRun.
 func invalidRun(format string, args ...any) error {
 	return fmt.Errorf("executor: %w: "+format, append([]any{ErrInvalidRun}, args...)...)
+}
+
+// invalidRunError is a caller's mistake that package graph found: a target
+// or binding that names no node of the graph. It matches ErrInvalidRun and
+// graph's own error (graph.ErrUnknownNode, *graph.UnknownNodeError).
+type invalidRunError struct {
+	msg string
+	err error
+}
+
+func (e *invalidRunError) Error() string { return "executor: invalid run: " + e.msg }
+
+func (e *invalidRunError) Unwrap() []error { return []error{ErrInvalidRun, e.err} }
+
+// unresolved is the error of what (a target, a binding) that graph could not
+// resolve to a node, err saying why, naming it once.
+func unresolved(what string, err error) error {
+	reason := strings.TrimPrefix(err.Error(), "graph: ")
+	var un *graph.UnknownNodeError
+	if errors.As(err, &un) {
+		if reason = un.Reason; reason == "" {
+			reason = "no such node"
+		}
+	}
+	return &invalidRunError{msg: what + ": " + reason, err: err}
 }
 
 // ErrNotNeeded is the cause of a node canceled because the run no longer

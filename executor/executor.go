@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -12,15 +11,18 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 )
 
 // Executor runs one graph, many times, from any number of goroutines.
 type Executor struct {
 	g          *graph.Graph
 	runTimeout time.Duration
-	info       []nodeInfo     // what the hot path needs of each descriptor, compactly
-	deps       []graph.NodeID // every node's static dependencies, one after another
-	users      []userEdge     // every node's static users, one after another
+	nodes      []graphdef.Node // the graph's descriptors, shared: read only
+	info       []nodeInfo      // what the hot path needs of each descriptor, compactly
+	deps       []graph.NodeID  // every node's static dependencies, one after another
+	users      []userEdge      // every node's static users, one after another
 	pool       sync.Pool
 	obs        observer // OpenTelemetry; see observe.go
 	plans      sync.Map // hash of a target list -> *plan
@@ -49,8 +51,8 @@ type nodeInfo struct {
 	retries    bool // tries more than once
 	timeout    time.Duration
 	typ        reflect.Type
-	compute    graph.ComputeFunc
-	fetch      graph.FetchFunc
+	compute    graphdef.ComputeFunc
+	fetch      graphdef.FetchFunc
 	// The node's static dependencies (and its argument slots in a run) are
 	// deps[depStart:depEnd], its static users users[userStart:userEnd]:
 	// kept here, beside what a run reads anyway, rather than in separate
@@ -83,10 +85,10 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, invalidRun("nil graph")
 	}
-	e := &Executor{g: g, info: make([]nodeInfo, g.Len()), grows: make([]atomic.Bool, g.Len())}
+	e := &Executor{g: g, nodes: graphx.Nodes(g), info: make([]nodeInfo, g.Len()), grows: make([]atomic.Bool, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
-		node := g.Node(id)
+		node := e.node(id)
 		e.info[i] = nodeInfo{kind: node.Kind, typ: node.Type, compute: node.Compute, fetch: node.Fetch,
 			fallback: node.Fallback != nil, retries: node.Retry.Attempts > 1, timeout: node.Timeout,
 			lazyUsers: len(g.LazyUsers(id)) > 0}
@@ -94,7 +96,7 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 		e.deps = append(e.deps, g.Deps(id)...)
 		e.info[i].depEnd = int32(len(e.deps))
 		for _, u := range g.LazyUsers(id) {
-			if k := g.Node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
+			if k := e.node(u).Kind; (k == graph.KindAnd || k == graph.KindOr) && node.Kind.Blocking() {
 				e.info[i].cancelable = true
 			}
 		}
@@ -131,6 +133,9 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	e.pool.New = func() any { return newRun(e) }
 	return e, nil
 }
+
+// node returns the descriptor of n; it must not be modified.
+func (e *Executor) node(n graph.NodeID) *graphdef.Node { return &e.nodes[n] }
 
 func (e *Executor) depsOf(n graph.NodeID) []graph.NodeID {
 	return e.deps[e.info[n].depStart:e.info[n].depEnd]
@@ -176,15 +181,19 @@ func (e *Executor) Run(ctx context.Context, inputs []Binding, targets ...graph.T
 	if len(targets) == 0 {
 		return nil, invalidRun("no target")
 	}
+	var buf [8]graph.NodeID
+	ids := buf[:0]
 	for i, t := range targets {
 		if t == nil {
 			return nil, invalidRun("target #%d is nil", i)
 		}
-		if e.g.Check(t) != nil {
-			return nil, invalidRun("target %s: not a node of this graph", targetName(t))
+		id, err := e.g.Resolve(t)
+		if err != nil {
+			return nil, unresolved("target "+targetName(t), err)
 		}
+		ids = append(ids, id)
 	}
-	p := e.planFor(targets)
+	p := e.planFor(ids)
 	s := e.spare.Swap(nil)
 	if s == nil {
 		s = e.pool.Get().(*run)
@@ -206,13 +215,8 @@ func (e *Executor) Run(ctx context.Context, inputs []Binding, targets ...graph.T
 	return res, err
 }
 
-// targetName names t for an error: its name when it has one, else its id.
-func targetName(t graph.Target) string {
-	if named, ok := t.(interface{ Name() string }); ok {
-		return strconv.Quote(named.Name())
-	}
-	return fmt.Sprintf("#%d", t.ID())
-}
+// targetName names t for an error.
+func targetName(t graph.Target) string { return strconv.Quote(t.Name()) }
 
 // runError is Run's error: nil when every target has a value.
 func runError(res *Result, targets []graph.NodeID) error {

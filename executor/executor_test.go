@@ -86,8 +86,8 @@ func TestSwitch(t *testing.T) {
 	br := nodes.Fetch0(b, "br", func(context.Context) (float64, error) { return 0.2, nil })
 	us := nodes.Fetch0(b, "us", func(context.Context) (float64, error) { return 0.1, nil })
 	other := nodes.Value(b, "other", 0.5)
-	rate := nodes.Switch(b, "rate", country, other, nodes.On("BR", br), nodes.On("US", us))
-	strict := nodes.Switch(b, "strict", country, nodes.Ref[float64]{}, nodes.On("BR", br))
+	rate := nodes.Switch(b, "rate", country, nodes.Cases(nodes.On("BR", br), nodes.On("US", us)), nodes.Default(other))
+	strict := nodes.Switch(b, "strict", country, nodes.Cases(nodes.On("BR", br)))
 	g := mustBuild(t, b)
 
 	for country_, want := range map[string]float64{"BR": 0.2, "US": 0.1, "FR": 0.5} {
@@ -122,10 +122,10 @@ func TestAndOrShortCircuit(t *testing.T) {
 			return true, nil
 		}
 	})
-	and := nodes.And(b, "and", fast("f", false), slow)
-	or := nodes.Or(b, "or", slow, fast("t", true))
-	andAll := nodes.And(b, "and_all", fast("t1", true), fast("t2", true))
-	orNone := nodes.Or(b, "or_none", fast("f1", false), fast("f2", false))
+	and := nodes.And(b, "and", []nodes.Ref[bool]{fast("f", false), slow})
+	or := nodes.Or(b, "or", []nodes.Ref[bool]{slow, fast("t", true)})
+	andAll := nodes.And(b, "and_all", []nodes.Ref[bool]{fast("t1", true), fast("t2", true)})
+	orNone := nodes.Or(b, "or_none", []nodes.Ref[bool]{fast("f1", false), fast("f2", false)})
 	g := mustBuild(t, b)
 
 	for _, tt := range []struct {
@@ -163,8 +163,8 @@ func TestAndFailsOnlyWhenUndecided(t *testing.T) {
 	boom := nodes.Fetch0(b, "boom", func(context.Context) (bool, error) { return false, errors.New("down") })
 	no := nodes.Value(b, "no", false)
 	yes := nodes.Value(b, "yes", true)
-	decided := nodes.And(b, "decided", boom, no)
-	undecided := nodes.And(b, "undecided", boom, yes)
+	decided := nodes.And(b, "decided", []nodes.Ref[bool]{boom, no})
+	undecided := nodes.And(b, "undecided", []nodes.Ref[bool]{boom, yes})
 	g := mustBuild(t, b)
 
 	res := mustRun(t, g, nil, decided)

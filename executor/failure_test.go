@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"strings"
 	"testing"
 	"time"
@@ -95,13 +97,13 @@ func TestDependentFallsBackWhenADependencyFails(t *testing.T) {
 }
 
 func TestGarbageFromADescriptorBodyIsAnError(t *testing.T) {
-	n := graph.Node{Name: "typed", Kind: graph.KindFetch, Type: reflectTypeFor[int](),
+	n := graphdef.Node{Name: "typed", Kind: graph.KindFetch, Type: reflectTypeFor[int](),
 		Fetch: func(context.Context, []any) (any, error) { return "not an int", nil }}
-	g, err := graph.New([]graph.Node{n})
+	g, err := graphx.New([]graphdef.Node{n})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = executor.Run(context.Background(), g, nil, graph.NodeID(0))
+	_, err = executor.Run(context.Background(), g, nil, graph.Named("typed"))
 	if err == nil || !strings.Contains(err.Error(), `node "typed": returned a string, want int`) {
 		t.Errorf("error = %v", err)
 	}

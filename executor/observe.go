@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -193,8 +194,8 @@ func (o *observer) writeSpans(ctx context.Context, runSpan trace.Span, res *Resu
 			continue
 		}
 		ran++
-		nr := res.Node(graph.NodeID(i))
-		node := s.g.Node(nr.ID)
+		nr := res.nodeAt(graph.NodeID(i))
+		node := s.e.node(nr.ID)
 		attrs := make([]attribute.KeyValue, 0, 6)
 		attrs = append(attrs, AttrKind.String(nr.Kind.String()), AttrOutcome.String(nr.Outcome.String()))
 		if nr.Attempts > 0 {
@@ -270,7 +271,7 @@ func (o *observer) nodeAttrs(g *graph.Graph, id graph.NodeID, oc Outcome) *measu
 	if p := slot.Load(); p != nil {
 		return p
 	}
-	opts := newMeasureOptions(AttrNode.String(g.Name(id)), AttrKind.String(g.Node(id).Kind.String()), AttrOutcome.String(oc.String()))
+	opts := newMeasureOptions(AttrNode.String(g.Name(id)), AttrKind.String(graphx.Node(g, id).Kind.String()), AttrOutcome.String(oc.String()))
 	slot.CompareAndSwap(nil, &opts)
 	return slot.Load()
 }

@@ -83,7 +83,7 @@ func ExampleWithTracerProvider() {
 	if err != nil {
 		panic(err)
 	}
-	account, _ := g.Lookup("account")
+	account := graph.Named("account")
 	res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(card, "c1")}, account)
 	if err != nil {
 		panic(err)

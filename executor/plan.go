@@ -34,10 +34,10 @@ type plan struct {
 }
 
 // planFor returns the plan of targets, from the cache when it has it.
-func (e *Executor) planFor(targets []graph.Target) *plan {
+func (e *Executor) planFor(targets []graph.NodeID) *plan {
 	h := uint64(14695981039346656037)
 	for _, t := range targets {
-		h = (h ^ uint64(uint32(t.ID()))) * 1099511628211
+		h = (h ^ uint64(uint32(t))) * 1099511628211
 	}
 	if p, ok := e.plans.Load(h); ok {
 		if p := p.(*plan); p.matches(targets) {
@@ -53,24 +53,23 @@ func (e *Executor) planFor(targets []graph.Target) *plan {
 	return p
 }
 
-func (p *plan) matches(targets []graph.Target) bool {
+func (p *plan) matches(targets []graph.NodeID) bool {
 	if len(p.targets) != len(targets) {
 		return false
 	}
 	for i, t := range targets {
-		if p.targets[i] != t.ID() {
+		if p.targets[i] != t {
 			return false
 		}
 	}
 	return true
 }
 
-func (e *Executor) makePlan(targets []graph.Target) *plan {
+func (e *Executor) makePlan(targets []graph.NodeID) *plan {
 	p := &plan{targets: make([]graph.NodeID, len(targets))}
 	seen := make([]bool, e.g.Len())
 	var stack []graph.NodeID
-	for i, t := range targets {
-		id := t.ID()
+	for i, id := range targets {
 		p.targets[i] = id
 		if !seen[id] {
 			seen[id] = true

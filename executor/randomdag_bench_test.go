@@ -3,6 +3,8 @@ package executor_test
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -34,10 +36,10 @@ func randomDAG(n int) [][]int {
 // buildRandomDAG declares the DAG with no-op bodies of the given kind and
 // returns it with its sinks (nodes nothing depends on), the run's targets.
 func buildRandomDAG(tb testing.TB, preds [][]int, kind graph.Kind) (*graph.Graph, []graph.Target) {
-	descs := make([]graph.Node, len(preds))
+	descs := make([]graphdef.Node, len(preds))
 	hasUser := make([]bool, len(preds))
 	for i, ps := range preds {
-		d := graph.Node{Name: fmt.Sprintf("n%d", i), Kind: kind}
+		d := graphdef.Node{Name: fmt.Sprintf("n%d", i), Kind: kind}
 		for _, p := range ps {
 			d.Deps = append(d.Deps, fmt.Sprintf("n%d", p))
 			hasUser[p] = true
@@ -49,14 +51,14 @@ func buildRandomDAG(tb testing.TB, preds [][]int, kind graph.Kind) (*graph.Graph
 		}
 		descs[i] = d
 	}
-	g, err := graph.New(descs)
+	g, err := graphx.New(descs)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var targets []graph.Target
 	for i, used := range hasUser {
 		if !used {
-			targets = append(targets, graph.NodeID(i))
+			targets = append(targets, graphx.At(g, graph.NodeID(i)))
 		}
 	}
 	return g, targets

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/internal/millis"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 )
 
 // Record is a finished run written down as plain data: the graph's shape
@@ -143,8 +146,8 @@ func (r *Result) Record() *Record {
 	}
 	for i := range rec.Nodes {
 		id := graph.NodeID(i)
-		rec.Nodes[i] = ShapeOf(s.g.Node(id))
-		nr := r.Node(id)
+		rec.Nodes[i] = shapeOf(s.e.node(id))
+		nr := r.nodeAt(id)
 		n := &rec.Nodes[i]
 		n.Target = s.ns[id].isTarget
 		n.Outcome, n.Start, n.End, n.Attempts, n.Branch, n.Source = nr.Outcome, nr.Start, nr.End, nr.Attempts, nr.Branch, nr.Source
@@ -170,7 +173,7 @@ func (r *Result) RecordValues() (*Record, error) {
 		if n.Kind != graph.KindInput && !n.Kind.Blocking() || !n.Outcome.HasValue() {
 			continue
 		}
-		v, _ := r.Value(graph.NodeID(i))
+		v := r.state().ns[i].val
 		raw, err := json.Marshal(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("executor: recording node %q: %w", n.Name, err))
@@ -184,13 +187,18 @@ func (r *Result) RecordValues() (*Record, error) {
 	return rec, nil
 }
 
-// ShapeOf returns the run-independent part of a node's record: name, kind,
-// edges, timeout, fallback and annotations. Package viz uses it to draw a
-// graph that has not run.
-func ShapeOf(node *graph.Node) NodeRecord {
+// ShapeOf returns the run-independent part of the record of node id of g:
+// name, kind, edges, timeout, fallback and annotations, in a copy of the
+// node's own. Package viz uses it to draw a graph that has not run. It
+// panics if id is not a node of g, like a slice index.
+func ShapeOf(g *graph.Graph, id graph.NodeID) NodeRecord {
+	return shapeOf(graphx.Node(g, id))
+}
+
+func shapeOf(node *graphdef.Node) NodeRecord {
 	n := NodeRecord{
 		Name: node.Name, Kind: node.Kind,
-		Deps: node.Deps, Lazy: node.Lazy,
+		Deps: slices.Clone(node.Deps), Lazy: slices.Clone(node.Lazy),
 		Timeout: node.Timeout, HasFallback: node.Fallback != nil,
 		MaxAttempts: node.Retry.Attempts, Description: node.Description,
 		Meta: maps.Clone(node.Meta),
@@ -256,12 +264,14 @@ func (rec *Record) Validate() error {
 	return nil
 }
 
-// Lookup returns the index of the node called name, or -1.
-func (rec *Record) Lookup(name string) int {
+// Lookup returns the record of the node called name. Like every Lookup of
+// featgraph, it returns an error matching graph.ErrUnknownNode when there is
+// no such node.
+func (rec *Record) Lookup(name string) (NodeRecord, error) {
 	for i := range rec.Nodes {
 		if rec.Nodes[i].Name == name {
-			return i
+			return rec.Nodes[i], nil
 		}
 	}
-	return -1
+	return NodeRecord{}, &graph.UnknownNodeError{Name: name}
 }

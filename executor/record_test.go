@@ -24,21 +24,21 @@ func TestRecordRoundTripsThroughJSON(t *testing.T) {
 	wantPath := res.CriticalPath()
 	res.Release()
 
-	if got := rec.Nodes[rec.Lookup("risk")]; got.Outcome != executor.OutcomeFallback || !strings.Contains(got.Cause, "risk service down") ||
+	if got := lookup(t, rec, "risk"); got.Outcome != executor.OutcomeFallback || !strings.Contains(got.Cause, "risk service down") ||
 		!got.HasFallback || got.FallbackValue != "0.5" {
 		t.Errorf("risk record %+v, want a fallback to 0.5 caused by the fetch error", got)
 	}
-	if got := rec.Nodes[rec.Lookup("route")]; got.Branch != "premium" || !reflect.DeepEqual(got.Lazy, []string{"premium", "basic"}) {
+	if got := lookup(t, rec, "route"); got.Branch != "premium" || !reflect.DeepEqual(got.Lazy, []string{"premium", "basic"}) {
 		t.Errorf("route record %+v, want lazy [premium basic] and branch premium", got)
 	}
-	if got := rec.Nodes[rec.Lookup("basic")]; got.Outcome != executor.OutcomeSkipped {
+	if got := lookup(t, rec, "basic"); got.Outcome != executor.OutcomeSkipped {
 		t.Errorf("basic outcome %v, want skipped", got.Outcome)
 	}
-	if got := rec.Nodes[rec.Lookup("account")]; got.Meta["upstream"] != "accounts" || got.Kind != graph.KindFetch {
+	if got := lookup(t, rec, "account"); got.Meta["upstream"] != "accounts" || got.Kind != graph.KindFetch {
 		t.Errorf("account record %+v, want a fetch with upstream accounts", got)
 	}
-	if rec.Err == "" || !rec.Nodes[rec.Lookup("decision")].Target {
-		t.Errorf("record error %q, decision target %v: want an error and a target", rec.Err, rec.Nodes[rec.Lookup("decision")].Target)
+	if rec.Err == "" || !lookup(t, rec, "decision").Target {
+		t.Errorf("record error %q, decision target %v: want an error and a target", rec.Err, lookup(t, rec, "decision").Target)
 	}
 
 	var buf bytes.Buffer
@@ -187,4 +187,13 @@ func TestRecordValuesAndMilliseconds(t *testing.T) {
 	if !reflect.DeepEqual(back.Nodes, rec.Nodes) || back.Duration != rec.Duration || !back.Started.Equal(rec.Started) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", back, rec)
 	}
+}
+
+func lookup(t *testing.T, rec *executor.Record, name string) executor.NodeRecord {
+	t.Helper()
+	n, err := rec.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

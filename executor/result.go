@@ -67,38 +67,52 @@ func (r *Result) Started() time.Time { return r.state().start }
 // target ended, or its deadline passed.
 func (r *Result) Duration() time.Duration { return r.state().end }
 
-// Node returns how node t ended.
+// Node returns how node t ended. t must be a node of the graph that ran (a
+// Ref declared on the builder the graph was built by, or a name of one of
+// its nodes): Node panics, naming t, for the zero Ref, a Ref of another
+// graph or an unknown name, rather than answer for another node. Use
+// [Result.Lookup] to ask about a name that may not be there.
 func (r *Result) Node(t graph.Target) NodeResult {
+	id, err := r.state().g.Resolve(t)
+	if err != nil {
+		panic("executor: Result.Node: " + err.Error())
+	}
+	return r.nodeAt(id)
+}
+
+// nodeAt returns how node id ended.
+func (r *Result) nodeAt(id graph.NodeID) NodeResult {
 	s := r.state()
-	id := t.ID()
 	nr := NodeResult{
-		ID: id, Name: s.g.Name(id), Kind: s.g.Node(id).Kind,
+		ID: id, Name: s.g.Name(id), Kind: s.e.node(id).Kind,
 		Outcome: s.ns[id].outcome, Cause: s.ns[id].cause,
 		Start: s.ns[id].startAt, End: s.ns[id].endAt, Attempts: int(s.ns[id].attempts),
 		Source: s.live[id].source,
 	}
 	if nr.Kind == graph.KindIf || nr.Kind == graph.KindSwitch {
 		if s.chosenValid(id) {
-			nr.Branch = s.g.Node(id).Lazy[s.ns[id].chosen.Load()-1]
+			nr.Branch = s.e.node(id).Lazy[s.ns[id].chosen.Load()-1]
 		}
 	}
 	return nr
 }
 
-// Lookup returns how the node called name ended.
-func (r *Result) Lookup(name string) (NodeResult, bool) {
-	id, ok := r.state().g.Lookup(name)
-	if !ok {
-		return NodeResult{}, false
+// Lookup returns how the node called name ended. Like every Lookup of this
+// module it returns an error matching graph.ErrUnknownNode when the graph
+// has no such node.
+func (r *Result) Lookup(name string) (NodeResult, error) {
+	id, err := r.state().g.Lookup(name)
+	if err != nil {
+		return NodeResult{}, err
 	}
-	return r.Node(id), true
+	return r.nodeAt(id), nil
 }
 
 // Nodes returns how every node of the graph ended, indexed by NodeID.
 func (r *Result) Nodes() []NodeResult {
 	out := make([]NodeResult, r.state().g.Len())
 	for i := range out {
-		out[i] = r.Node(graph.NodeID(i))
+		out[i] = r.nodeAt(graph.NodeID(i))
 	}
 	return out
 }
@@ -106,10 +120,13 @@ func (r *Result) Nodes() []NodeResult {
 // Value returns the value of node t, or an error saying why it has none.
 func (r *Result) Value(t graph.Target) (any, error) {
 	s := r.state()
-	if s.g.Check(t) != nil {
-		return nil, invalidRun("node %s: not a node of this graph", targetName(t))
+	id, err := s.g.Resolve(t)
+	if err != nil {
+		if t == nil {
+			return nil, invalidRun("nil target")
+		}
+		return nil, unresolved("node "+targetName(t), err)
 	}
-	id := t.ID()
 	switch o := s.ns[id].outcome; {
 	case o.HasValue():
 		return s.ns[id].val, nil

@@ -26,8 +26,15 @@ func TestResultTargetsAndBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Release()
-	if got := res.Targets(); !slices.Equal(got, []graph.NodeID{double.ID(), triple.ID()}) {
-		t.Errorf("Targets() = %v", got)
+	var names []string
+	for _, tg := range res.Targets() {
+		names = append(names, tg.Name())
+		if nr := res.Node(tg); nr.Name != tg.Name() {
+			t.Errorf("Node(%s) = %+v", tg.Name(), nr)
+		}
+	}
+	if !slices.Equal(names, []string{double.Name(), triple.Name()}) {
+		t.Errorf("Targets() = %v", names)
 	}
 	if v, ok := res.Bound(unused); !ok || v != "u" || res.Node(unused).Outcome != executor.OutcomeSkipped {
 		t.Errorf("Bound(unused) = %v, %v; outcome %v", v, ok, res.Node(unused).Outcome)
@@ -41,7 +48,7 @@ func TestResultTargetsAndBound(t *testing.T) {
 	if _, ok := res.Bound(double); ok {
 		t.Error("Bound(double) is ok")
 	}
-	if _, ok := res.Bound(graph.NodeID(99)); ok {
-		t.Error("Bound(99) is ok")
+	if _, ok := res.Bound(graph.Named("ghost")); ok {
+		t.Error("Bound(ghost) is ok")
 	}
 }

@@ -182,7 +182,7 @@ func (q *seqRun) step(n graph.NodeID) {
 		q.settle(n, running, verdict{cause: &UnboundInputError{Input: s.g.Name(n)}, oc: OutcomeError}, 0)
 		return
 	case graph.KindValue:
-		q.commit(n, verdict{v: s.g.Node(n).Value, oc: OutcomeOK}, 0)
+		q.commit(n, verdict{v: s.e.node(n).Value, oc: OutcomeOK}, 0)
 		return
 	}
 	args, _ := s.fillArgs(n) // every dependency has a value: a failed one failed n already
@@ -275,7 +275,7 @@ func (q *seqRun) runBlocking(n graph.NodeID, args []any) {
 // good or runs out of tries, checking the context before every try. It
 // runs on the body's own goroutine, and counts the tries in r as it goes.
 func (s *run) tryBody(ctx context.Context, n graph.NodeID, args []any, r *seqReply) {
-	node := s.g.Node(n)
+	node := s.e.node(n)
 	for {
 		if err := ctx.Err(); err != nil {
 			r.err = err
@@ -287,7 +287,7 @@ func (s *run) tryBody(ctx context.Context, n graph.NodeID, args []any, r *seqRep
 		}
 		r.attempts++
 		if node.Kind == graph.KindEach {
-			r.v, r.err = callEach(ctx, node, args[0], 1) // one element at a time
+			r.v, r.err = callEach(ctx, node, args[0], args[1:], 1) // one element at a time
 		} else {
 			r.v, r.err = s.callBody(ctx, n, args)
 		}

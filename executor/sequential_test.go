@@ -141,7 +141,7 @@ func promises(t *testing.T) []promise {
 			a := nodes.Fetch0(b, "a", func(context.Context) (int, error) { return 1, nil })
 			p := nodes.Compute1(b, "p", a, func(v int) (bool, error) { return v == 1, nil })
 			q := nodes.Fetch1(b, "q", a, func(context.Context, int) (bool, error) { return false, nil })
-			return []graph.Target{nodes.Or(b, "or", p, q)}
+			return []graph.Target{nodes.Or(b, "or", []nodes.Ref[bool]{p, q})}
 		},
 		check: func(t *testing.T, res *executor.Result, err error) {
 			if v, _ := res.Value(res.Targets()[0]); err != nil || v != true {
@@ -271,7 +271,7 @@ func TestBothEnginesKeepThePromises(t *testing.T) {
 				t.Run(eng.name, func(t *testing.T) { p.check(t, res, err) })
 				results[i] = res.Nodes()
 				for _, nr := range results[i] {
-					v, _ := res.Value(nr.ID)
+					v, _ := res.Value(graph.Named(nr.Name))
 					values[i] = append(values[i], v)
 				}
 				res.Release()

@@ -3,6 +3,8 @@ package executor_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"testing"
 
@@ -14,9 +16,9 @@ import (
 )
 
 // eachSpec is an Each over a []string whose element body is elem.
-func eachSpec(elem func(string) any) *graph.EachSpec {
-	return &graph.EachSpec{
-		Elem: func(_ context.Context, e any) (any, error) { return elem(e.(string)), nil },
+func eachSpec(elem func(string) any) *graphdef.EachSpec {
+	return &graphdef.EachSpec{
+		Elem: func(_ context.Context, e any, _ []any) (any, error) { return elem(e.(string)), nil },
 		Split: func(list any) []any {
 			var out []any
 			for _, e := range list.([]string) {
@@ -38,7 +40,7 @@ func eachSpec(elem func(string) any) *graph.EachSpec {
 // source; the result and the record report the source.
 func TestSourceOfANodesValue(t *testing.T) {
 	// Declared through descriptors: a typed body cannot return a graph.Sourced.
-	g, err := graph.New([]graph.Node{
+	g, err := graphx.New([]graphdef.Node{
 		{Name: "ids", Kind: graph.KindInput, Type: reflect.TypeFor[[]string]()},
 		{Name: "cached", Kind: graph.KindFetch, Type: reflect.TypeFor[int](), Fetch: func(context.Context, []any) (any, error) {
 			return graph.WithSource(42, "fresh"), nil
@@ -56,7 +58,7 @@ func TestSourceOfANodesValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.BindNamed("ids", []string{"a", "b"})},
-		graph.NodeID(1), graph.NodeID(2), graph.NodeID(3), graph.NodeID(4))
+		graph.Named("cached"), graph.Named("plain"), graph.Named("same"), graph.Named("mixed"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +69,10 @@ func TestSourceOfANodesValue(t *testing.T) {
 			t.Errorf("%s: %v, source %q; want ok, %q", name, nr.Outcome, nr.Source, want)
 		}
 	}
-	if v, _ := res.Value(graph.NodeID(1)); v != 42 {
+	if v, _ := res.Value(graphx.At(res.Graph(), graph.NodeID(1))); v != 42 {
 		t.Errorf("cached value %v (%T), want 42", v, v)
 	}
-	if v, _ := res.Value(graph.NodeID(4)); len(v.([]string)) != 2 || v.([]string)[0] != "a" {
+	if v, _ := res.Value(graphx.At(res.Graph(), graph.NodeID(4))); len(v.([]string)) != 2 || v.([]string)[0] != "a" {
 		t.Errorf("mixed value %v", v)
 	}
 	js, err := json.Marshal(res.Record())
@@ -87,7 +89,7 @@ func TestSourceOfANodesValue(t *testing.T) {
 }
 
 func TestSourceIsASpanAttribute(t *testing.T) {
-	g, err := graph.New([]graph.Node{
+	g, err := graphx.New([]graphdef.Node{
 		{Name: "cached", Kind: graph.KindFetch, Type: reflect.TypeFor[int](), Fetch: func(context.Context, []any) (any, error) {
 			return graph.WithSource(42, "stale"), nil
 		}},
@@ -102,7 +104,7 @@ func TestSourceIsASpanAttribute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Run(context.Background(), nil, graph.NodeID(0))
+	res, err := e.Run(context.Background(), nil, graph.Named("cached"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package executor_test
 import (
 	"context"
 	"errors"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"runtime"
 	"strings"
 	"sync"
@@ -118,7 +120,7 @@ func TestNothingStartsAfterRunReturns(t *testing.T) {
 		}
 		return false, nil
 	})
-	or := nodes.Or(b, "or", p, q)
+	or := nodes.Or(b, "or", []nodes.Ref[bool]{p, q})
 	ex, _ := executor.New(mustBuild(t, b))
 	var late atomic.Int32
 	many(stressRuns(2000), 200, func(int) {
@@ -221,9 +223,9 @@ var panicCases = func() []panicCase {
 			nodes.Value(b, "x", 1)
 			nodes.Value(b, "y", 2)
 			// A hand-written descriptor: nodes.If's chooser cannot panic.
-			b.Add(graph.Node{Name: "n", Kind: graph.KindIf, Type: reflectTypeFor[int](), Deps: []string{"c"},
+			graphx.AddID(b, graphdef.Node{Name: "n", Kind: graph.KindIf, Type: reflectTypeFor[int](), Deps: []string{"c"},
 				Lazy: []string{"x", "y"}, Choose: func([]any) (int, error) { boom(); return 0, nil }})
-			return graph.NodeID(3)
+			return graph.Named("n")
 		}, "n"},
 	}
 }()

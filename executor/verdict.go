@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"time"
 
@@ -81,7 +82,7 @@ func (s *run) bodyVerdict(n graph.NodeID, v any, err error, now time.Duration, c
 	case err != nil:
 		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: err}, oc: OutcomeError}, false
 	}
-	v, source := graph.Unsource(v)
+	v, source := graphx.Unsource(v)
 	if t := s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t && !reflect.TypeOf(v).AssignableTo(t) {
 		return verdict{cause: &NodeError{Node: s.g.Name(n), Err: fmt.Errorf("returned a %T, want %v", v, t)}, oc: OutcomeError}, false
 	}

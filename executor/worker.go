@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"runtime"
 	"time"
@@ -259,7 +260,7 @@ func (w *worker) step(n graph.NodeID) {
 		}
 		return
 	case graph.KindValue:
-		w.commit(n, s.g.Node(n).Value, nil, OutcomeOK, 0)
+		w.commit(n, s.e.node(n).Value, nil, OutcomeOK, 0)
 		return
 	}
 	args, failed := s.fillArgs(n)
@@ -383,7 +384,7 @@ func (w *worker) targetDone(n graph.NodeID) bool {
 // branch it chooses, or its operands.
 func (w *worker) startConditional(n graph.NodeID, args []any) {
 	s := w.s
-	node := s.g.Node(n)
+	node := s.e.node(n)
 	lazy := s.g.Lazy(n)
 	switch node.Kind {
 	case graph.KindIf, graph.KindSwitch:
@@ -544,7 +545,7 @@ func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts 
 		w.finishFailed(n, from, err, attempts, ctxEnded)
 		return
 	}
-	v, w.source = graph.Unsource(v)
+	v, w.source = graphx.Unsource(v)
 	if t := w.s.e.info[n].typ; v != nil && t != nil && reflect.TypeOf(v) != t {
 		if cause := typeError(w.s.g.Name(n), v, t); cause != nil {
 			w.source = ""

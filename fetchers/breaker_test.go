@@ -3,6 +3,7 @@ package fetchers_test
 import (
 	"context"
 	"errors"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -109,7 +110,7 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 	if h := f.hits.Load(); h != 1 {
 		t.Errorf("server hits = %d, want 1", h)
 	}
-	if g.Node(acct.ID()).Meta[fetchers.MetaUpstream] != "accounts" {
-		t.Errorf("node meta = %v, want the upstream's name", g.Node(acct.ID()).Meta)
+	if graphx.Node(g, acct.ID()).Meta[fetchers.MetaUpstream] != "accounts" {
+		t.Errorf("node meta = %v, want the upstream's name", graphx.Node(g, acct.ID()).Meta)
 	}
 }

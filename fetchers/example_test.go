@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -114,7 +115,7 @@ func ExampleModelScore() {
 	}
 	defer res.Release()
 	s, _ := executor.Get(res, score)
-	fmt.Printf("score %.2f, reason %v, upstream %s\n", s.Value, s.Extra["reason"], g.Node(score.ID()).Meta[fetchers.MetaUpstream])
+	fmt.Printf("score %.2f, reason %v, upstream %s\n", s.Value, s.Extra["reason"], graphx.Node(g, score.ID()).Meta[fetchers.MetaUpstream])
 	// Output:
 	// score 0.60, reason amount, upstream fraud-model
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"maps"
 	"net/http"
 
@@ -86,11 +87,11 @@ func ModelScore(b *graph.Builder, name string, up *Upstream, path string, featur
 	seen := make(map[string]bool, len(features))
 	for _, f := range features {
 		if f.dep == nil || f.name == "" {
-			b.Fail(&graph.InvalidNodeError{Node: name, Reason: "a model feature needs a name and a node (use FeatureOf)"})
+			graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: "a model feature needs a name and a node (use FeatureOf)"})
 			continue
 		}
 		if seen[f.name] {
-			b.Fail(&graph.InvalidNodeError{Node: name, Reason: fmt.Sprintf("model feature %q appears twice", f.name)})
+			graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: fmt.Sprintf("model feature %q appears twice", f.name)})
 		}
 		seen[f.name] = true
 		deps = append(deps, f.dep)

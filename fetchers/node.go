@@ -3,12 +3,13 @@ package fetchers
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/nodes"
 )
 
-// MetaUpstream is the node annotation (graph.Node.Meta) that names the
+// MetaUpstream is the node annotation (set with nodes.Meta) that names the
 // upstream of an HTTP fetch node, for pictures and specs.
 const MetaUpstream = "upstream"
 
@@ -82,7 +83,7 @@ func requestJSON[T any](ctx context.Context, up *Upstream, node string, build fu
 
 func checkUpstream(b *graph.Builder, name string, up *Upstream) {
 	if up == nil {
-		b.Fail(&graph.InvalidNodeError{Node: name, Reason: "fetch node needs an upstream, got nil"})
+		graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: "fetch node needs an upstream, got nil"})
 	}
 }
 

@@ -3,57 +3,62 @@ package graph
 import (
 	"errors"
 	"fmt"
+
+	"github.com/featgraph/featgraph/internal/graphdef"
 )
 
-// Builder collects node descriptors and builds an immutable [Graph]. Mistakes
-// are collected, not panicked on, and reported together by Build.
-// A Builder is not safe for concurrent use.
+// Builder collects node declarations and builds an immutable [Graph].
+// Nodes are declared by the constructors of package nodes (and by the other
+// front ends of this module); mistakes are collected, not panicked on, and
+// reported together by Build. A Builder is not safe for concurrent use.
 type Builder struct {
-	nodes []Node
+	nodes []graphdef.Node
 	errs  []error
+	self  *identity // made on first use, so that the zero Builder works
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{}
+	return &Builder{self: new(identity)}
 }
 
-// Add declares a node and returns its ID. A duplicate name is reported by Build.
-func (b *Builder) Add(n Node) NodeID {
+func (b *Builder) identity() *identity {
+	if b.self == nil {
+		b.self = new(identity)
+	}
+	return b.self
+}
+
+// add declares a node and returns its ID. A duplicate name is reported by Build.
+func (b *Builder) add(n graphdef.Node) NodeID {
 	id := NodeID(len(b.nodes))
 	b.nodes = append(b.nodes, n)
 	return id
 }
 
-// Fail records an error found by a front end while declaring nodes; Build
+// fail records an error found by a front end while declaring nodes; Build
 // returns it with the others.
-func (b *Builder) Fail(err error) {
+func (b *Builder) fail(err error) {
 	if err != nil {
 		b.errs = append(b.errs, err)
 	}
 }
 
-// Node returns the descriptor declared as id, so that front ends can check
-// what they wire together. It reports false for an unknown id.
-func (b *Builder) Node(id NodeID) (Node, bool) {
-	if id < 0 || int(id) >= len(b.nodes) {
-		return Node{}, false
-	}
-	return b.nodes[id], true
-}
-
 // Build validates the nodes and returns the graph. The error joins every
-// problem found, each matching errors.Is(err, ErrInvalid).
+// problem found, each matching errors.Is(err, ErrInvalid). Refs declared on b
+// are valid for every graph b builds.
 func (b *Builder) Build() (*Graph, error) {
-	return New(b.nodes, b.errs...)
+	return build(b.nodes, b.errs, b.identity())
 }
 
-// New builds a graph from descriptors, as Builder.Build does. earlier
-// holds errors already found by the caller; they are reported first.
-func New(descriptors []Node, earlier ...error) (*Graph, error) {
+// build builds a graph from descriptors. earlier holds errors already found
+// by the caller; they are reported first. Refs whose owner is self belong to
+// the graph.
+func build(descriptors []graphdef.Node, earlier []error, self *identity) (*Graph, error) {
 	g := &Graph{
-		nodes: make([]Node, len(descriptors)),
+		nodes: make([]graphdef.Node, len(descriptors)),
 		index: make(map[string]NodeID, len(descriptors)),
+		self:  self,
 	}
 	copy(g.nodes, descriptors)
 	errs := append([]error(nil), earlier...)
@@ -70,8 +75,8 @@ func New(descriptors []Node, earlier ...error) (*Graph, error) {
 			errs = append(errs, err)
 		}
 	}
-	g.deps = g.resolve(func(n *Node) []string { return n.Deps }, &errs)
-	g.lazy = g.resolve(func(n *Node) []string { return n.Lazy }, &errs)
+	g.deps = g.resolve(func(n *graphdef.Node) []string { return n.Deps }, &errs)
+	g.lazy = g.resolve(func(n *graphdef.Node) []string { return n.Lazy }, &errs)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -86,7 +91,7 @@ func New(descriptors []Node, earlier ...error) (*Graph, error) {
 }
 
 // checkShape reports a descriptor whose body or arity does not fit its kind.
-func checkShape(n *Node) error {
+func checkShape(n *graphdef.Node) error {
 	bad := func(format string, args ...any) error {
 		return &InvalidNodeError{Node: n.Name, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -116,7 +121,7 @@ func checkShape(n *Node) error {
 			return bad("an %s node needs at least one operand and no other dependency", n.Kind)
 		}
 	case KindEach:
-		if n.Each == nil || n.Each.Elem == nil || n.Each.Split == nil || n.Each.Join == nil || len(n.Deps) != 1 {
+		if n.Each == nil || n.Each.Elem == nil || n.Each.Split == nil || n.Each.Join == nil || len(n.Deps) < 1 {
 			return bad("an each node needs a list dependency and an element fetch")
 		}
 		if n.Each.Limit < 0 {
@@ -130,6 +135,21 @@ func checkShape(n *Node) error {
 	}
 	if n.Retry.Attempts < 0 || n.Retry.Backoff < 0 {
 		return bad("negative retry policy")
+	}
+	// Options that would be accepted and ignored are rejected: a timeout or
+	// a retry means something only to a node that runs on its own goroutine,
+	// a fallback only to a node that can fail.
+	if n.Timeout > 0 && !n.Kind.Blocking() {
+		return bad("a timeout has no effect on %s node (only fetch and each nodes run long enough to time out)", graphdef.Article(n.Kind))
+	}
+	if (n.Retry.Attempts > 1 || n.Retry.Backoff > 0 || n.Retry.Retryable != nil) && !n.Kind.Blocking() {
+		return bad("a retry has no effect on %s node (only fetch and each nodes are retried)", graphdef.Article(n.Kind))
+	}
+	if n.Fallback != nil && n.Kind == KindValue {
+		return bad("a fallback has no effect on a value node, which cannot fail")
+	}
+	if len(n.Cases) > 0 && n.Kind != KindSwitch {
+		return bad("cases have no effect on %s node", graphdef.Article(n.Kind))
 	}
 	return nil
 }

@@ -61,20 +61,30 @@ func (e *InvalidNodeError) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidNodeError) Is(target error) bool { return target == ErrInvalid }
 
-// IsCycle reports whether err is or wraps a *CycleError.
-func IsCycle(err error) bool {
-	var c *CycleError
-	return errors.As(err, &c)
+// ErrUnknownNode is matched (with errors.Is) by the errors of [Graph.Lookup],
+// [Lookup] and [Graph.Resolve]: the name or Ref given names no node of the
+// graph.
+var ErrUnknownNode = errors.New("unknown node")
+
+// UnknownNodeError reports a name or a Ref that names no node of a graph.
+type UnknownNodeError struct {
+	// Name is the name looked up, or the name of the Ref; "" for the zero Ref.
+	Name string
+	// Reason says why the Ref does not fit ("Ref of another graph"); "" when
+	// no node has the name.
+	Reason string
 }
 
-// IsUnknownDependency reports whether err is or wraps an *UnknownDependencyError.
-func IsUnknownDependency(err error) bool {
-	var u *UnknownDependencyError
-	return errors.As(err, &u)
+func (e *UnknownNodeError) Error() string {
+	switch {
+	case e.Reason == "":
+		return fmt.Sprintf("graph: no node %q", e.Name)
+	case e.Name == "":
+		return "graph: " + e.Reason
+	default:
+		return fmt.Sprintf("graph: node %q: %s", e.Name, e.Reason)
+	}
 }
 
-// IsDuplicateNode reports whether err is or wraps a *DuplicateNodeError.
-func IsDuplicateNode(err error) bool {
-	var d *DuplicateNodeError
-	return errors.As(err, &d)
-}
+// Is makes errors.Is(err, ErrUnknownNode) true.
+func (e *UnknownNodeError) Is(target error) bool { return target == ErrUnknownNode }

@@ -38,7 +38,11 @@ func ExampleGraph_Ancestors() {
 		panic(err)
 	}
 
-	for _, id := range g.Ancestors(limit) {
+	ancestors, err := g.Ancestors(limit)
+	if err != nil {
+		panic(err)
+	}
+	for _, id := range ancestors {
 		fmt.Println(g.Name(id))
 	}
 	// Output:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"testing"
 	"time"
 
@@ -29,10 +31,10 @@ func FuzzNew(f *testing.F) {
 			return int(b)
 		}
 		count := next()%40 + 1
-		descs := make([]graph.Node, count)
+		descs := make([]graphdef.Node, count)
 		name := func(i int) string { return fmt.Sprintf("n%d", i%(count+2)) } // some names unknown
 		for i := range descs {
-			d := graph.Node{Name: name(i), Kind: graph.Kind(next() % 11)}
+			d := graphdef.Node{Name: name(i), Kind: graph.Kind(next() % 11)}
 			if next()%17 == 0 {
 				d.Name = name(next()) // maybe a duplicate
 			}
@@ -47,7 +49,7 @@ func FuzzNew(f *testing.F) {
 			d.Choose = func([]any) (int, error) { return 0, nil }
 			descs[i] = d
 		}
-		g, err := graph.New(descs)
+		g, err := graphx.New(descs)
 		if err != nil {
 			if !errors.Is(err, graph.ErrInvalid) {
 				t.Fatalf("error without ErrInvalid: %v", err)

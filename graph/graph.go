@@ -1,15 +1,20 @@
 package graph
 
 import (
-	"fmt"
 	"slices"
 	"time"
+
+	"github.com/featgraph/featgraph/internal/graphdef"
 )
 
 // Graph is a validated, immutable set of nodes. It is safe for concurrent use.
-// Slices returned by its methods are shared and must not be modified.
+// Order and Ancestors return slices of the caller's own; the per-node
+// adjacency slices (Deps, Lazy, Users, LazyUsers), read on the executor's
+// hot path, are the graph's own, capped so that an append copies, and must
+// not be modified.
 type Graph struct {
-	nodes     []Node
+	nodes     []graphdef.Node
+	self      *identity // the owner of the Refs of this graph
 	index     map[string]NodeID
 	deps      csr // static dependencies, in Deps order
 	lazy      csr // lazy dependencies, in Lazy order
@@ -19,7 +24,7 @@ type Graph struct {
 }
 
 // resolve turns the names chosen by pick into a csr, reporting unknown names.
-func (g *Graph) resolve(pick func(*Node) []string, errs *[]error) csr {
+func (g *Graph) resolve(pick func(*graphdef.Node) []string, errs *[]error) csr {
 	c := csr{start: make([]int32, len(g.nodes)+1)}
 	for i := range g.nodes {
 		for _, name := range pick(&g.nodes[i]) {
@@ -38,17 +43,13 @@ func (g *Graph) resolve(pick func(*Node) []string, errs *[]error) csr {
 // Len returns the number of nodes.
 func (g *Graph) Len() int { return len(g.nodes) }
 
-// Node returns the descriptor of id. It panics if id is out of range, like
-// a slice index: IDs come from this graph.
-func (g *Graph) Node(id NodeID) *Node { return &g.nodes[id] }
-
-// Nodes returns every descriptor, indexed by NodeID.
-func (g *Graph) Nodes() []Node { return g.nodes }
-
-// Lookup returns the ID of the node called name.
-func (g *Graph) Lookup(name string) (NodeID, bool) {
-	id, ok := g.index[name]
-	return id, ok
+// Lookup returns the ID of the node called name. The error matches
+// [ErrUnknownNode] when there is none.
+func (g *Graph) Lookup(name string) (NodeID, error) {
+	if id, ok := g.index[name]; ok {
+		return id, nil
+	}
+	return 0, &UnknownNodeError{Name: name}
 }
 
 // Name returns the name of node id.
@@ -67,29 +68,43 @@ func (g *Graph) Users(id NodeID) []NodeID { return g.users.of(id) }
 func (g *Graph) LazyUsers(id NodeID) []NodeID { return g.lazyUsers.of(id) }
 
 // Order returns every node in a topological order: each node after all its
-// dependencies, static and lazy.
-func (g *Graph) Order() []NodeID { return g.order }
+// dependencies, static and lazy. The slice is the caller's.
+func (g *Graph) Order() []NodeID { return slices.Clone(g.order) }
 
-// Check reports whether t names a node of g, so that a Ref from another
-// graph is caught rather than silently read.
-func (g *Graph) Check(t Target) error {
-	id := t.ID()
-	if id < 0 || int(id) >= len(g.nodes) {
-		return fmt.Errorf("graph: node id %d is not in this graph", id)
+// Resolve returns the ID of the node t names in g. A [Ref] must come from
+// the builder g was built by: the zero Ref and a Ref of another graph are
+// errors naming the Ref, never another node. Any other Target is looked up
+// by name. Every error matches [ErrUnknownNode].
+func (g *Graph) Resolve(t Target) (NodeID, error) {
+	if t == nil {
+		return 0, &UnknownNodeError{Reason: "nil target"}
 	}
-	if named, ok := t.(interface{ Name() string }); ok && named.Name() != g.nodes[id].Name {
-		return fmt.Errorf("graph: node %q is not in this graph (id %d is %q)", named.Name(), id, g.nodes[id].Name)
+	r, ok := t.(refHandle)
+	if !ok {
+		return g.Lookup(t.Name())
 	}
-	return nil
+	id, name, owner := r.handle()
+	switch {
+	case owner == nil:
+		return 0, &UnknownNodeError{Reason: "zero Ref (declare the node, or look it up with graph.Lookup)"}
+	case owner != g.self || id < 0 || int(id) >= len(g.nodes) || g.nodes[id].Name != name:
+		return 0, &UnknownNodeError{Name: name, Reason: "Ref of another graph"}
+	}
+	return id, nil
 }
 
 // Ancestors returns the targets and every node they may depend on, through
-// static and lazy dependencies, in topological order.
-func (g *Graph) Ancestors(targets ...Target) []NodeID {
+// static and lazy dependencies, in topological order. It fails as
+// [Graph.Resolve] does for a target that is not a node of g.
+func (g *Graph) Ancestors(targets ...Target) ([]NodeID, error) {
 	seen := make([]bool, len(g.nodes))
 	stack := make([]NodeID, 0, len(targets))
 	for _, t := range targets {
-		if id := t.ID(); !seen[id] {
+		id, err := g.Resolve(t)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[id] {
 			seen[id] = true
 			stack = append(stack, id)
 		}
@@ -110,7 +125,7 @@ func (g *Graph) Ancestors(targets ...Target) []NodeID {
 			out = append(out, id)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // CriticalPath returns the longest chain of nodes through static and lazy

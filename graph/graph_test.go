@@ -3,6 +3,8 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,11 +12,17 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/nodes"
 )
 
-func fetch(name string, deps ...string) graph.Node {
-	return graph.Node{Name: name, Kind: graph.KindFetch, Deps: deps,
+func fetch(name string, deps ...string) graphdef.Node {
+	return graphdef.Node{Name: name, Kind: graph.KindFetch, Deps: deps,
 		Fetch: func(context.Context, []any) (any, error) { return nil, nil }}
+}
+
+func isA[E error](err error) bool {
+	var e E
+	return errors.As(err, &e)
 }
 
 func names(g *graph.Graph, ids []graph.NodeID) []string {
@@ -26,7 +34,7 @@ func names(g *graph.Graph, ids []graph.NodeID) []string {
 }
 
 func TestBuildValid(t *testing.T) {
-	g, err := graph.New([]graph.Node{
+	g, err := graphx.New([]graphdef.Node{
 		fetch("d", "b", "c"), fetch("b", "a"), fetch("c", "a"), fetch("a"),
 	})
 	if err != nil {
@@ -54,29 +62,29 @@ func TestBuildValid(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		nodes []graph.Node
+		nodes []graphdef.Node
 		is    func(error) bool
 		want  string
 	}{
-		{"duplicate", []graph.Node{fetch("a"), fetch("a")}, graph.IsDuplicateNode, `node "a" is declared twice`},
-		{"unknown dependency", []graph.Node{fetch("a", "ghost")}, graph.IsUnknownDependency, `node "a" depends on unknown node "ghost"`},
-		{"cycle", []graph.Node{fetch("a", "b"), fetch("b", "c"), fetch("c", "a"), fetch("root")}, graph.IsCycle, "dependency cycle: a -> b -> c -> a"},
-		{"self cycle", []graph.Node{fetch("a", "a")}, graph.IsCycle, "dependency cycle: a -> a"},
-		{"lazy cycle", []graph.Node{
+		{"duplicate", []graphdef.Node{fetch("a"), fetch("a")}, isA[*graph.DuplicateNodeError], `node "a" is declared twice`},
+		{"unknown dependency", []graphdef.Node{fetch("a", "ghost")}, isA[*graph.UnknownDependencyError], `node "a" depends on unknown node "ghost"`},
+		{"cycle", []graphdef.Node{fetch("a", "b"), fetch("b", "c"), fetch("c", "a"), fetch("root")}, isA[*graph.CycleError], "dependency cycle: a -> b -> c -> a"},
+		{"self cycle", []graphdef.Node{fetch("a", "a")}, isA[*graph.CycleError], "dependency cycle: a -> a"},
+		{"lazy cycle", []graphdef.Node{
 			{Name: "x", Kind: graph.KindOr, Lazy: []string{"y"}},
 			{Name: "y", Kind: graph.KindAnd, Lazy: []string{"x"}},
-		}, graph.IsCycle, "x -> y -> x"},
-		{"empty name", []graph.Node{fetch("")}, nil, "empty name"},
-		{"fetch without body", []graph.Node{{Name: "a", Kind: graph.KindFetch}}, nil, `node "a": fetch node without a body`},
-		{"if arity", []graph.Node{fetch("c"), {Name: "i", Kind: graph.KindIf, Deps: []string{"c"}, Lazy: []string{"c"},
+		}, isA[*graph.CycleError], "x -> y -> x"},
+		{"empty name", []graphdef.Node{fetch("")}, nil, "empty name"},
+		{"fetch without body", []graphdef.Node{{Name: "a", Kind: graph.KindFetch}}, nil, `node "a": fetch node without a body`},
+		{"if arity", []graphdef.Node{fetch("c"), {Name: "i", Kind: graph.KindIf, Deps: []string{"c"}, Lazy: []string{"c"},
 			Choose: func([]any) (int, error) { return 0, nil }}}, nil, "an if node needs a condition and two branches"},
-		{"unknown kind", []graph.Node{{Name: "a"}}, nil, "unknown kind"},
-		{"negative timeout", []graph.Node{func() graph.Node { n := fetch("a"); n.Timeout = -time.Second; return n }()}, nil, "negative timeout"},
-		{"input with deps", []graph.Node{fetch("a"), {Name: "i", Kind: graph.KindInput, Deps: []string{"a"}}}, nil, "has no dependencies"},
+		{"unknown kind", []graphdef.Node{{Name: "a"}}, nil, "unknown kind"},
+		{"negative timeout", []graphdef.Node{func() graphdef.Node { n := fetch("a"); n.Timeout = -time.Second; return n }()}, nil, "negative timeout"},
+		{"input with deps", []graphdef.Node{fetch("a"), {Name: "i", Kind: graph.KindInput, Deps: []string{"a"}}}, nil, "has no dependencies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, err := graph.New(tt.nodes)
+			g, err := graphx.New(tt.nodes)
 			if err == nil {
 				t.Fatalf("New succeeded: %v", g)
 			}
@@ -94,7 +102,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestBuildReportsEveryError(t *testing.T) {
-	_, err := graph.New([]graph.Node{fetch("a", "x"), fetch("a"), fetch("b", "y")})
+	_, err := graphx.New([]graphdef.Node{fetch("a", "x"), fetch("a"), fetch("b", "y")})
 	for _, want := range []string{`"a" is declared twice`, `unknown node "x"`, `unknown node "y"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not report %s", err, want)
@@ -103,7 +111,7 @@ func TestBuildReportsEveryError(t *testing.T) {
 }
 
 func TestCycleErrorPath(t *testing.T) {
-	_, err := graph.New([]graph.Node{fetch("a", "b"), fetch("b", "c"), fetch("c", "a")})
+	_, err := graphx.New([]graphdef.Node{fetch("a", "b"), fetch("b", "c"), fetch("c", "a")})
 	var ce *graph.CycleError
 	if !errors.As(err, &ce) {
 		t.Fatalf("want *CycleError, got %v", err)
@@ -121,15 +129,18 @@ func TestCycleErrorPath(t *testing.T) {
 }
 
 func TestAncestors(t *testing.T) {
-	g, err := graph.New([]graph.Node{
+	g, err := graphx.New([]graphdef.Node{
 		fetch("a"), fetch("b", "a"), fetch("c"), fetch("unrelated", "c"),
 		{Name: "or", Kind: graph.KindOr, Lazy: []string{"b", "c"}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	or, _ := g.Lookup("or")
-	got := names(g, g.Ancestors(or))
+	anc, err := g.Ancestors(graph.Named("or"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := names(g, anc)
 	slices.Sort(got)
 	if want := []string{"a", "b", "c", "or"}; !slices.Equal(got, want) {
 		t.Errorf("Ancestors(or) = %v, want %v", got, want)
@@ -138,7 +149,7 @@ func TestAncestors(t *testing.T) {
 
 func TestCriticalPath(t *testing.T) {
 	// a(10) -> b(5) -> d(1); a -> c(20) -> d: the path through c is longer.
-	g, err := graph.New([]graph.Node{fetch("a"), fetch("b", "a"), fetch("c", "a"), fetch("d", "b", "c"), fetch("e")})
+	g, err := graphx.New([]graphdef.Node{fetch("a"), fetch("b", "a"), fetch("c", "a"), fetch("d", "b", "c"), fetch("e")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +168,7 @@ func TestCriticalPath(t *testing.T) {
 func TestLookupChecksType(t *testing.T) {
 	n := fetch("a")
 	n.Type = reflect.TypeFor[int]()
-	g, err := graph.New([]graph.Node{n})
+	g, err := graphx.New([]graphdef.Node{n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,20 +178,48 @@ func TestLookupChecksType(t *testing.T) {
 	if _, err := graph.Lookup[string](g, "a"); err == nil || !strings.Contains(err.Error(), "has type int, not string") {
 		t.Errorf("Lookup[string] error = %v", err)
 	}
-	if _, err := graph.Lookup[int](g, "missing"); err == nil {
+	if _, err := graph.Lookup[int](g, "missing"); !errors.Is(err, graph.ErrUnknownNode) {
 		t.Error("Lookup of a missing node succeeded")
 	}
 }
 
-func TestCheckRejectsForeignRef(t *testing.T) {
-	g, _ := graph.New([]graph.Node{fetch("a"), fetch("b")})
-	if err := g.Check(graph.NewRef[int](1, "b")); err != nil {
-		t.Errorf("Check(own ref) = %v", err)
-	}
-	for _, r := range []graph.Target{graph.NewRef[int](1, "other"), graph.NodeID(7), graph.NodeID(-1)} {
-		if err := g.Check(r); err == nil {
-			t.Errorf("Check(%v) succeeded", r)
+func TestResolveRejectsForeignAndZeroRefs(t *testing.T) {
+	build := func(names ...string) (*graph.Graph, []nodes.Ref[int]) {
+		b := graph.NewBuilder()
+		var refs []nodes.Ref[int]
+		for _, n := range names {
+			refs = append(refs, nodes.Value(b, n, len(n)))
 		}
+		g, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, refs
+	}
+	g, own := build("a", "b")
+	other, foreign := build("a", "b") // same names, same IDs: only the owner differs
+	for i, r := range own {
+		if id, err := g.Resolve(r); err != nil || id != graph.NodeID(i) {
+			t.Errorf("Resolve(own %v) = %v, %v", r, id, err)
+		}
+		if _, err := other.Resolve(r); err == nil || !errors.Is(err, graph.ErrUnknownNode) || !strings.Contains(err.Error(), r.Name()) {
+			t.Errorf("Resolve(foreign %v) error = %v, want one naming it and matching ErrUnknownNode", r, err)
+		}
+	}
+	if _, err := g.Resolve(foreign[1]); err == nil {
+		t.Error("a Ref of another graph resolved")
+	}
+	if _, err := g.Resolve(nodes.Ref[int]{}); err == nil || !errors.Is(err, graph.ErrUnknownNode) || !strings.Contains(err.Error(), "zero Ref") {
+		t.Errorf("Resolve(zero Ref) error = %v", err)
+	}
+	if id, err := g.Resolve(graph.Named("b")); err != nil || id != 1 {
+		t.Errorf("Resolve(Named(b)) = %v, %v", id, err)
+	}
+	if _, err := g.Resolve(graph.Named("ghost")); !errors.Is(err, graph.ErrUnknownNode) {
+		t.Errorf("Resolve(Named(ghost)) error = %v", err)
+	}
+	if _, err := g.Ancestors(nodes.Ref[int]{}); err == nil {
+		t.Error("Ancestors accepted the zero Ref")
 	}
 }
 
@@ -194,5 +233,17 @@ func TestKindText(t *testing.T) {
 	}
 	if _, err := graph.ParseKind("teleport"); err == nil {
 		t.Error("ParseKind accepted an unknown kind")
+	}
+}
+
+func TestOrderIsTheCallersCopy(t *testing.T) {
+	g, err := graphx.New([]graphdef.Node{fetch("a"), fetch("b", "a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := g.Order()
+	slices.Reverse(order)
+	if got := names(g, g.Order()); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("Order after the caller changed its copy = %v", got)
 	}
 }

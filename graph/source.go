@@ -12,12 +12,3 @@ type Sourced struct {
 
 // WithSource wraps v, the value of a fetch body, with its source.
 func WithSource(v any, source string) Sourced { return Sourced{Value: v, Source: source} }
-
-// Unsource returns v's value and source when v is a [Sourced], and v itself
-// with no source otherwise.
-func Unsource(v any) (any, string) {
-	if s, ok := v.(Sourced); ok {
-		return s.Value, s.Source
-	}
-	return v, ""
-}

@@ -78,16 +78,16 @@ func (f *Fault) apply(ctx context.Context, h *Harness) error {
 // Inject gives node n a fault of the given kind (a latency of 100ms for
 // FaultLatency; see [InjectLatency]). The fault applies on top of the
 // node's stub, or of its real body when [Allow]ed.
-func Inject(n Node, kind FaultKind) Option {
+func Inject(n graph.Target, kind FaultKind) Option {
 	return inject(n, Fault{Kind: kind, Latency: 100 * time.Millisecond})
 }
 
 // InjectLatency delays node n by d before its stub or real body runs.
-func InjectLatency(n Node, d time.Duration) Option {
+func InjectLatency(n graph.Target, d time.Duration) Option {
 	return inject(n, Fault{Kind: FaultLatency, Latency: d})
 }
 
-func inject(n Node, f Fault) Option {
+func inject(n graph.Target, f Fault) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("Inject(%q, %v)", name(n), f.Kind)
 		if f.Kind < FaultLatency || f.Kind > FaultHang {
@@ -119,7 +119,7 @@ type FaultOption func(*faultPlan) error
 type faultPlan struct {
 	rate       float64
 	kinds      []FaultKind
-	nodes      []Node
+	nodes      []graph.Target
 	maxLatency time.Duration
 }
 
@@ -153,7 +153,7 @@ func FaultKinds(kinds ...FaultKind) FaultOption {
 
 // FaultNodes limits the candidates to nodes; the default is every fetch and
 // each node of the graph.
-func FaultNodes(nodes ...Node) FaultOption {
+func FaultNodes(nodes ...graph.Target) FaultOption {
 	return func(fp *faultPlan) error {
 		fp.nodes = nodes
 		return nil
@@ -224,7 +224,7 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 				if !hit || s.h.stubs[id].fault != nil {
 					continue
 				}
-				if err := inject(Named(s.h.orig.Name(id)), Fault{Kind: kind, Latency: latency})(s); err != nil {
+				if err := inject(graph.Named(s.h.orig.Name(id)), Fault{Kind: kind, Latency: latency})(s); err != nil {
 					return fmt.Errorf("RandomFaults: %w", err)
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"slices"
 	"strings"
 
@@ -349,8 +350,9 @@ func (fz *fuzzGraph) staticUnbound() (closure []bool, unbound []int) {
 func (fz *fuzzGraph) checkDoomed(run *graphtest.Run, closure []bool) []string {
 	res := run.Result()
 	var problems []string
+	nrs := res.Nodes()
 	for i := range fz.nodes {
-		nr := res.Node(graph.NodeID(i))
+		nr := nrs[i]
 		want := executor.OutcomeSkipped
 		switch {
 		case closure[i] && fz.nodes[i].kind == kInput && !fz.nodes[i].bound:
@@ -389,8 +391,9 @@ func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect, sequential bool) []s
 	bad := func(i int, format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("%s (%s, %s): %s", fz.name(i), fz.nodes[i].kind, nd[i], fmt.Sprintf(format, args...)))
 	}
+	nrs := res.Nodes()
 	for i := range fz.nodes {
-		nr := res.Node(graph.NodeID(i))
+		nr := nrs[i]
 		e := &ex[i]
 		switch nd[i] {
 		case needNone:
@@ -443,7 +446,7 @@ func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect, sequential bool) []s
 		}
 		// The node ended as the reference says: check its value and cause.
 		if e.outcome.HasValue() {
-			v, err := res.Value(graph.NodeID(i))
+			v, err := res.Value(graphx.At(res.Graph(), graph.NodeID(i)))
 			if err != nil || !sameValue(v, e.value) {
 				bad(i, "value %#v (%v), want %#v", v, err, e.value)
 			}
@@ -457,7 +460,7 @@ func (fz *fuzzGraph) check(run *graphtest.Run, ex []expect, sequential bool) []s
 	// The run's error says whether every target has a value.
 	allValues := true
 	for _, t := range fz.targets {
-		allValues = allValues && res.Node(graph.NodeID(t)).Outcome.HasValue()
+		allValues = allValues && res.Node(graphx.At(res.Graph(), graph.NodeID(t))).Outcome.HasValue()
 	}
 	if allValues != (run.Err() == nil) {
 		problems = append(problems, fmt.Sprintf("every target has a value: %v, but the run's error is %v", allValues, run.Err()))

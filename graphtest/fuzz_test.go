@@ -58,7 +58,7 @@ func FuzzExecutor(f *testing.F) {
 		opts := []graphtest.Option{graphtest.RunTimeout(fz.runTimeout())}
 		for i, n := range fz.nodes {
 			if n.isBlocking() {
-				opts = append(opts, graphtest.Allow(graphtest.Named(fz.name(i))))
+				opts = append(opts, graphtest.Allow(graph.Named(fz.name(i))))
 			}
 		}
 		targets := make([]graph.Target, len(fz.targets))
@@ -554,7 +554,7 @@ func declare[T any](b *graph.Builder, fz *fuzzGraph, i int, refs []fuzzRef, rele
 	args := func(a nodes.Args) []any {
 		out := make([]any, len(deps))
 		for j, d := range deps {
-			out[j] = get(a, d)
+			out[j] = get(a, d.(fuzzRef))
 		}
 		return out
 	}
@@ -609,9 +609,9 @@ func declare[T any](b *graph.Builder, fz *fuzzGraph, i int, refs []fuzzRef, rele
 		}
 		var r graph.Ref[bool]
 		if n.kind == kAnd {
-			r = nodes.And(b, name, ops...)
+			r = nodes.And(b, name, ops)
 		} else {
-			r = nodes.Or(b, name, ops...)
+			r = nodes.Or(b, name, ops)
 		}
 		return any(r).(graph.Ref[T])
 	case kEach:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"slices"
 	"strings"
 	"sync"
@@ -26,20 +27,6 @@ var (
 	// harness releases it; the run has long discarded it by then.
 	ErrReleased = errors.New("graphtest: hung node released at test end")
 )
-
-// Node names a node of the graph under test: any graph.Ref, or [Named].
-type Node interface {
-	Name() string
-}
-
-type named string
-
-func (n named) Name() string { return string(n) }
-
-// Named selects the node called name, for tests that know only names (a
-// graph loaded from a spec). Options given a name are checked against the
-// graph when the harness is built.
-func Named(name string) Node { return named(name) }
 
 // Option configures a [Harness]: a stub, an allowance, a fault, the run's
 // deadline. A mistake (an unknown node, a value of the wrong type, a stub
@@ -87,7 +74,7 @@ func New(t testing.TB, g *graph.Graph, opts ...Option) *Harness {
 		close(h.released)
 	})
 	for i := range h.stubs {
-		h.stubs[i] = &nodeStub{id: graph.NodeID(i), node: g.Node(graph.NodeID(i))}
+		h.stubs[i] = &nodeStub{id: graph.NodeID(i), node: graphx.Node(g, graph.NodeID(i))}
 	}
 	s := &setup{h: h}
 	var errs []error
@@ -120,11 +107,11 @@ func New(t testing.TB, g *graph.Graph, opts ...Option) *Harness {
 
 // build makes the stubbed copy of the graph and its executor.
 func (h *Harness) build() error {
-	descs := slices.Clone(h.orig.Nodes())
+	descs := slices.Clone(graphx.Nodes(h.orig))
 	for i := range descs {
 		h.stubs[i].rewrite(h, &descs[i])
 	}
-	g, err := graph.New(descs)
+	g, err := graphx.Rebuild(h.orig, descs) // the caller's Refs stay valid
 	if err != nil {
 		return fmt.Errorf("building the stubbed graph: %w", err)
 	}
@@ -156,9 +143,9 @@ func (h *Harness) Faults() []Fault { return slices.Clone(h.faults) }
 // runs of the harness: once per try for a fetch node, once per element for
 // an each node with element stubs. It is 0 for a node the harness does not
 // know.
-func (h *Harness) Calls(n Node) int {
-	id, ok := h.orig.Lookup(n.Name())
-	if !ok {
+func (h *Harness) Calls(n graph.Target) int {
+	id, err := h.orig.Lookup(n.Name())
+	if err != nil {
 		h.t.Helper()
 		h.t.Errorf("graphtest: Calls: the graph has no node %q", n.Name())
 		return 0
@@ -202,7 +189,7 @@ func (h *Harness) Run(ctx context.Context, inputs []executor.Binding, targets ..
 		if tg == nil {
 			h.t.Fatalf("graphtest: Run: nil target")
 		}
-		if err := h.orig.Check(tg); err != nil {
+		if _, err := h.orig.Resolve(tg); err != nil {
 			h.t.Fatalf("graphtest: Run: %v", err)
 		}
 	}
@@ -223,7 +210,11 @@ func (h *Harness) checkStrict(ctx context.Context, targets []graph.Target) error
 	var unstubbed, unbounded []string
 	_, ctxDeadline := ctx.Deadline()
 	bounded := h.ex.RunTimeout() > 0 || ctxDeadline // RunTimeout, or WithRunTimeout through ExecutorOptions
-	for _, id := range h.orig.Ancestors(targets...) {
+	ancestors, err := h.orig.Ancestors(targets...)
+	if err != nil {
+		return err
+	}
+	for _, id := range ancestors {
 		st := h.stubs[id]
 		if st.needsStub() {
 			unstubbed = append(unstubbed, fmt.Sprintf("%q (%s)", st.node.Name, st.node.Kind))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 
 	"github.com/featgraph/featgraph/executor"
@@ -83,13 +85,13 @@ func decodeRecord(rec *executor.Record, g *graph.Graph) ([]replayStub, []executo
 		errs = append(errs, fmt.Errorf("%w: %s", ErrRecordMismatch, fmt.Sprintf(format, args...)))
 	}
 	seen := make([]bool, g.Len())
-	check := func(rn executor.NodeRecord) (*graph.Node, bool) {
-		id, ok := g.Lookup(rn.Name)
-		if !ok {
+	check := func(rn executor.NodeRecord) (*graphdef.Node, bool) {
+		id, err := g.Lookup(rn.Name)
+		if err != nil {
 			mismatch("the record has node %q (%s), the graph has none", rn.Name, rn.Kind)
 			return nil, false
 		}
-		n := g.Node(id)
+		n := graphx.Node(g, id)
 		if seen[id] {
 			mismatch("node %q is recorded twice", rn.Name)
 			return nil, false
@@ -139,7 +141,7 @@ func decodeRecord(rec *executor.Record, g *graph.Graph) ([]replayStub, []executo
 		stubs = append(stubs, replayStub{id: id, b: b})
 	}
 	for i := range g.Len() {
-		n := g.Node(graph.NodeID(i))
+		n := graphx.Node(g, graph.NodeID(i))
 		if n.Kind.Blocking() && !seen[i] {
 			mismatch("the graph has %s node %q, the record does not", n.Kind, n.Name)
 		}
@@ -151,7 +153,7 @@ func decodeRecord(rec *executor.Record, g *graph.Graph) ([]replayStub, []executo
 }
 
 // replayBehavior is the stub that reproduces recorded node rn of n.
-func replayBehavior(n *graph.Node, rn executor.NodeRecord) (*behavior, error) {
+func replayBehavior(n *graphdef.Node, rn executor.NodeRecord) (*behavior, error) {
 	switch {
 	case rn.Outcome == executor.OutcomeOK:
 		v, err := decodeValue(n, rn.Recorded)
@@ -183,7 +185,7 @@ func (e *replayedError) Error() string { return "replayed: " + e.cause }
 func (e *replayedError) Is(target error) bool { return e.is != nil && target == e.is }
 
 // decodeValue decodes raw into n's Go type.
-func decodeValue(n *graph.Node, raw json.RawMessage) (any, error) {
+func decodeValue(n *graphdef.Node, raw json.RawMessage) (any, error) {
 	if n.Type == nil {
 		return nil, fmt.Errorf("node %q has no Go type to decode its recorded value into", n.Name)
 	}

@@ -78,13 +78,13 @@ func TestRecordAndReplay(t *testing.T) {
 	h := graphtest.New(t, a.g, graphtest.Replay(rec))
 	run := h.Run(context.Background(), h.Inputs(), a.decision)
 	for _, want := range orig.Result().Nodes() {
-		got := run.Node(graphtest.Named(want.Name))
+		got := run.Node(graph.Named(want.Name))
 		if got.Outcome != want.Outcome {
 			t.Errorf("replayed %q ended %s, recorded %s", want.Name, got.Outcome, want.Outcome)
 		}
 		if want.Outcome.HasValue() {
-			wv, _ := orig.Result().Value(want.ID)
-			gv, _ := run.Result().Value(got.ID)
+			wv, _ := orig.Result().Value(graph.Named(want.Name))
+			gv, _ := run.Result().Value(graph.Named(got.Name))
 			if !jsonEqual(t, wv, gv) {
 				t.Errorf("replayed %q = %#v, recorded %#v", want.Name, gv, wv)
 			}

@@ -2,6 +2,8 @@ package graphtest_test
 
 import (
 	"context"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"testing"
 	"time"
@@ -19,10 +21,10 @@ import (
 func TestSharedOperandOfADecidedOrIsNotCanceled(t *testing.T) {
 	b := graph.NewBuilder()
 	n0 := nodes.Fetch0(b, "n0", func(ctx context.Context) (bool, error) { return true, nil })
-	n3 := nodes.And(b, "n3", n0)
+	n3 := nodes.And(b, "n3", []nodes.Ref[bool]{n0})
 	n4 := nodes.Value(b, "n4", true)
-	n5 := nodes.Or(b, "n5", n4, n0) // decides at once from n4
-	n6 := nodes.And(b, "n6", n3, n5)
+	n5 := nodes.Or(b, "n5", []nodes.Ref[bool]{n4, n0}) // decides at once from n4
+	n6 := nodes.And(b, "n6", []nodes.Ref[bool]{n3, n5})
 	g, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +57,7 @@ func TestOperandNeededByALaterBranchIsNotCanceled(t *testing.T) {
 		}
 	})
 	fast := nodes.Value(b, "fast", true)
-	or := nodes.Or(b, "or", fast, shared) // decides at once, while shared runs
+	or := nodes.Or(b, "or", []nodes.Ref[bool]{fast, shared}) // decides at once, while shared runs
 	no := nodes.Value(b, "no", false)
 	branch := nodes.If(b, "branch", slowCond, shared, no) // then takes shared
 	both := nodes.Compute2(b, "both", or, branch, func(o, br bool) (bool, error) { return o && br, nil })
@@ -77,7 +79,7 @@ func TestOperandNeededByALaterBranchIsNotCanceled(t *testing.T) {
 // process.
 func TestBranchEndingWhileTheIfChooses(t *testing.T) {
 	quick := func(context.Context, []any) (any, error) { return 1, nil }
-	g, err := graph.New([]graph.Node{
+	g, err := graphx.New([]graphdef.Node{
 		{Name: "cond", Kind: graph.KindValue, Value: true, Type: reflect.TypeFor[bool]()},
 		{Name: "branch", Kind: graph.KindFetch, Fetch: quick, Type: reflect.TypeFor[int]()},
 		{Name: "other", Kind: graph.KindValue, Value: 2, Type: reflect.TypeFor[int]()},

@@ -33,17 +33,17 @@ func (r *Run) Result() *executor.Result { return r.res }
 func (r *Run) Err() error { return r.err }
 
 // Node returns how node n ended; it fails the test for an unknown node.
-func (r *Run) Node(n Node) executor.NodeResult {
+func (r *Run) Node(n graph.Target) executor.NodeResult {
 	r.h.t.Helper()
-	nr, ok := r.res.Lookup(name(n))
-	if !ok {
+	nr, err := r.res.Lookup(name(n))
+	if err != nil {
 		r.h.t.Fatalf("graphtest: the graph has no node %q", name(n))
 	}
 	return nr
 }
 
 // Outcome returns how node n ended.
-func (r *Run) Outcome(n Node) executor.Outcome {
+func (r *Run) Outcome(n graph.Target) executor.Outcome {
 	r.h.t.Helper()
 	return r.Node(n).Outcome
 }
@@ -68,7 +68,7 @@ func (r *Run) failf(format string, args ...any) {
 }
 
 // ExpectOutcome checks that node n ended with outcome want.
-func (r *Run) ExpectOutcome(n Node, want executor.Outcome) {
+func (r *Run) ExpectOutcome(n graph.Target, want executor.Outcome) {
 	r.h.t.Helper()
 	if got := r.Outcome(n); got != want {
 		r.failf("node %q ended %s, want %s", name(n), got, want)
@@ -89,9 +89,9 @@ func (r *Run) ExpectOutcomes(want Outcomes) {
 	slices.Sort(names)
 	var diffs []string
 	for _, n := range names {
-		nr, ok := r.res.Lookup(n)
+		nr, err := r.res.Lookup(n)
 		switch {
-		case !ok:
+		case err != nil:
 			diffs = append(diffs, fmt.Sprintf("the graph has no node %q", n))
 		case nr.Outcome != want[n]:
 			diffs = append(diffs, fmt.Sprintf("node %q ended %s, want %s", n, nr.Outcome, want[n]))
@@ -104,7 +104,7 @@ func (r *Run) ExpectOutcomes(want Outcomes) {
 
 // expectAll checks that each node's outcome is one of want, naming the
 // expectation as what.
-func (r *Run) expectAll(nodes []Node, what string, want ...executor.Outcome) {
+func (r *Run) expectAll(nodes []graph.Target, what string, want ...executor.Outcome) {
 	r.h.t.Helper()
 	var bad []string
 	for _, n := range nodes {
@@ -118,7 +118,7 @@ func (r *Run) expectAll(nodes []Node, what string, want ...executor.Outcome) {
 }
 
 // ExpectOK checks that nodes produced their own values.
-func (r *Run) ExpectOK(nodes ...Node) {
+func (r *Run) ExpectOK(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "ok", executor.OutcomeOK)
 }
@@ -126,46 +126,46 @@ func (r *Run) ExpectOK(nodes ...Node) {
 // ExpectRan checks that the run needed nodes and that each reached an end
 // of its own — ok, fallback, error or timeout — rather than being skipped
 // or canceled.
-func (r *Run) ExpectRan(nodes ...Node) {
+func (r *Run) ExpectRan(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "ran (ok, fallback, error or timeout)", executor.OutcomeOK, executor.OutcomeFallback, executor.OutcomeError, executor.OutcomeTimeout)
 }
 
 // ExpectSkipped checks that the run did not need nodes: not an ancestor of
 // a target, or on a branch not taken.
-func (r *Run) ExpectSkipped(nodes ...Node) {
+func (r *Run) ExpectSkipped(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "skipped", executor.OutcomeSkipped)
 }
 
 // ExpectFellBack checks that nodes failed and took their fallback values.
-func (r *Run) ExpectFellBack(nodes ...Node) {
+func (r *Run) ExpectFellBack(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "fell back", executor.OutcomeFallback)
 }
 
 // ExpectTimedOut checks that nodes ran out of time (with no fallback).
-func (r *Run) ExpectTimedOut(nodes ...Node) {
+func (r *Run) ExpectTimedOut(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "timed out", executor.OutcomeTimeout)
 }
 
 // ExpectErrored checks that nodes failed with an error (with no fallback),
 // by themselves or through a dependency.
-func (r *Run) ExpectErrored(nodes ...Node) {
+func (r *Run) ExpectErrored(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "error", executor.OutcomeError)
 }
 
 // ExpectCanceled checks that nodes were canceled.
-func (r *Run) ExpectCanceled(nodes ...Node) {
+func (r *Run) ExpectCanceled(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "canceled", executor.OutcomeCanceled)
 }
 
 // ExpectHasValue checks that nodes have a value, their own or a fallback:
 // what a fault-injection test asks of its decision.
-func (r *Run) ExpectHasValue(nodes ...Node) {
+func (r *Run) ExpectHasValue(nodes ...graph.Target) {
 	r.h.t.Helper()
 	r.expectAll(nodes, "a value (ok or fallback)", executor.OutcomeOK, executor.OutcomeFallback)
 }
@@ -173,7 +173,7 @@ func (r *Run) ExpectHasValue(nodes ...Node) {
 // ExpectCause checks that node n has a cause matching target (errors.Is):
 // the error of its stub, ErrInjected, context.DeadlineExceeded for a
 // timeout...
-func (r *Run) ExpectCause(n Node, target error) {
+func (r *Run) ExpectCause(n graph.Target, target error) {
 	r.h.t.Helper()
 	nr := r.Node(n)
 	if !errors.Is(nr.Cause, target) {
@@ -183,7 +183,7 @@ func (r *Run) ExpectCause(n Node, target error) {
 
 // ExpectBranch checks that the if or switch node n took the branch named
 // branch.
-func (r *Run) ExpectBranch(n Node, branch Node) {
+func (r *Run) ExpectBranch(n graph.Target, branch graph.Target) {
 	r.h.t.Helper()
 	if got := r.Node(n).Branch; got != name(branch) {
 		r.failf("node %q took branch %q, want %q", name(n), got, name(branch))

@@ -3,6 +3,7 @@ package graphtest
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"reflect"
 	"slices"
 	"strings"
@@ -36,7 +37,7 @@ type behavior struct {
 // nodeStub is everything the harness does to one node.
 type nodeStub struct {
 	id     graph.NodeID
-	node   *graph.Node // in the original graph
+	node   *graphdef.Node // in the original graph
 	policy policy
 	whole  *behavior
 	elems  map[int]*behavior
@@ -181,7 +182,7 @@ type indexed struct {
 }
 
 // rewrite replaces the body of descriptor d (a copy of n's) by the stub's.
-func (st *nodeStub) rewrite(h *Harness, d *graph.Node) {
+func (st *nodeStub) rewrite(h *Harness, d *graphdef.Node) {
 	name := fmt.Sprintf("node %q", d.Name)
 	switch d.Kind {
 	case graph.KindFetch:
@@ -208,7 +209,7 @@ func (st *nodeStub) rewrite(h *Harness, d *graph.Node) {
 		if st.whole != nil {
 			// The node as a whole: one call with the list, its result the node's value.
 			spec.Split = func(list any) []any { return []any{list} }
-			spec.Elem = func(ctx context.Context, list any) (any, error) {
+			spec.Elem = func(ctx context.Context, list any, _ []any) (any, error) {
 				return st.call(ctx, h, st.whole, []any{list}, nil, name)
 			}
 			spec.Join = func(results []any) any { return results[0] }
@@ -223,13 +224,13 @@ func (st *nodeStub) rewrite(h *Harness, d *graph.Node) {
 			}
 			return out
 		}
-		spec.Elem = func(ctx context.Context, x any) (any, error) {
+		spec.Elem = func(ctx context.Context, x any, extra []any) (any, error) {
 			ix := x.(indexed)
 			b := st.elems[ix.i]
 			if b == nil {
 				b = st.each
 			}
-			return st.call(ctx, h, b, []any{ix}, func() (any, error) { return real(ctx, ix.elem) },
+			return st.call(ctx, h, b, []any{ix}, func() (any, error) { return real(ctx, ix.elem, extra) },
 				fmt.Sprintf("element %d of node %q", ix.i, d.Name))
 		}
 	}
@@ -237,12 +238,12 @@ func (st *nodeStub) rewrite(h *Harness, d *graph.Node) {
 
 // lookup returns the stub of the node n names, checking that n is in the
 // graph and, when typ is not nil, that its value has type typ.
-func (s *setup) lookup(n Node, typ reflect.Type, what string) (*nodeStub, error) {
+func (s *setup) lookup(n graph.Target, typ reflect.Type, what string) (*nodeStub, error) {
 	if n == nil {
 		return nil, fmt.Errorf("%s: nil node", what)
 	}
-	id, ok := s.h.orig.Lookup(n.Name())
-	if !ok {
+	id, err := s.h.orig.Lookup(n.Name())
+	if err != nil {
 		return nil, fmt.Errorf("%s: the graph has no node %q", what, n.Name())
 	}
 	st := s.h.stubs[id]
@@ -253,7 +254,7 @@ func (s *setup) lookup(n Node, typ reflect.Type, what string) (*nodeStub, error)
 }
 
 // stubbable is lookup for a stub that replaces n's body.
-func (s *setup) stubbable(n Node, typ reflect.Type, what string) (*nodeStub, error) {
+func (s *setup) stubbable(n graph.Target, typ reflect.Type, what string) (*nodeStub, error) {
 	st, err := s.lookup(n, typ, what)
 	if err != nil {
 		return nil, err
@@ -296,7 +297,7 @@ func Stub[T any](ref graph.Ref[T], v T) Option {
 func StubNamed(name string, v any) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubNamed(%q)", name)
-		st, err := s.stubbable(Named(name), nil, what)
+		st, err := s.stubbable(graph.Named(name), nil, what)
 		if err != nil {
 			return err
 		}
@@ -323,7 +324,7 @@ func nillable(t reflect.Type) bool {
 
 // StubError makes node n fail with err; the executor wraps it with the
 // node's name, and errors.Is(cause, err) holds.
-func StubError(n Node, err error) Option {
+func StubError(n graph.Target, err error) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubError(%q)", name(n))
 		if err == nil {
@@ -338,7 +339,7 @@ func StubError(n Node, err error) Option {
 }
 
 // StubPanic makes node n panic with v.
-func StubPanic(n Node, v any) Option {
+func StubPanic(n graph.Target, v any) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubPanic(%q)", name(n))
 		st, err := s.stubbable(n, nil, what)
@@ -352,7 +353,7 @@ func StubPanic(n Node, v any) Option {
 // StubHang makes fetch or each node n block, ignoring its context, until
 // the test ends — a service that never answers. The run goes on only
 // through the node's timeout or the run's deadline.
-func StubHang(n Node) Option {
+func StubHang(n graph.Target) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubHang(%q)", name(n))
 		st, err := s.stubbable(n, nil, what)
@@ -365,7 +366,7 @@ func StubHang(n Node) Option {
 
 // Forbid makes the test fail if one of nodes runs. It counts as a stub in
 // strict mode: use it for the nodes of a branch the test expects not taken.
-func Forbid(nodes ...Node) Option {
+func Forbid(nodes ...graph.Target) Option {
 	return func(s *setup) error {
 		for _, n := range nodes {
 			what := fmt.Sprintf("Forbid(%q)", name(n))
@@ -383,7 +384,7 @@ func Forbid(nodes ...Node) Option {
 
 // Allow lets fetch or each nodes run their real bodies: strict mode no
 // longer stops a run that needs them. Delays and faults still apply.
-func Allow(nodes ...Node) Option {
+func Allow(nodes ...graph.Target) Option {
 	return func(s *setup) error {
 		for _, n := range nodes {
 			what := fmt.Sprintf("Allow(%q)", name(n))
@@ -406,7 +407,7 @@ func Allow(nodes ...Node) Option {
 // Delay makes node n wait d before doing what its stub (or real body) does,
 // as a slow service would: the wait ends early, with the context's error,
 // when the node's context ends.
-func Delay(n Node, d time.Duration) Option {
+func Delay(n graph.Target, d time.Duration) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("Delay(%q, %v)", name(n), d)
 		st, err := s.stubbable(n, nil, what)
@@ -505,13 +506,13 @@ func StubFunc[T any](ref graph.Ref[T], fn func(ctx context.Context, deps Deps) (
 
 // dep is a dependency named to a StubFunc, with its Go type.
 type dep struct {
-	ref Node
+	ref graph.Target
 	typ reflect.Type
 }
 
 // funcStub checks a function stub of n over deps and returns the position
 // of each dep among n's dependencies.
-func (s *setup) funcStub(n Node, typ reflect.Type, what string, deps ...dep) (*nodeStub, []int, error) {
+func (s *setup) funcStub(n graph.Target, typ reflect.Type, what string, deps ...dep) (*nodeStub, []int, error) {
 	st, err := s.stubbable(n, typ, what)
 	if err != nil {
 		return nil, nil, err
@@ -544,7 +545,7 @@ func StubElem[U any](ref graph.Ref[[]U], index int, v U) Option {
 }
 
 // StubElemError makes element index of each node n fail with err.
-func StubElemError(n Node, index int, err error) Option {
+func StubElemError(n graph.Target, index int, err error) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubElemError(%q, %d)", name(n), index)
 		if err == nil {
@@ -560,7 +561,7 @@ func StubElemError(n Node, index int, err error) Option {
 
 // StubElemHang makes element index of each node n hang, ignoring its
 // context, until the test ends.
-func StubElemHang(n Node, index int) Option {
+func StubElemHang(n graph.Target, index int) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubElemHang(%q, %d)", name(n), index)
 		st, err := s.elemStub(n, index, nil, what)
@@ -582,7 +583,7 @@ func StubEach[T, U any](ref graph.Ref[[]U], fn func(index int, elem T) (U, error
 		if err != nil {
 			return err
 		}
-		list, _ := s.lookup(Named(st.node.Deps[0]), nil, what)
+		list, _ := s.lookup(graph.Named(st.node.Deps[0]), nil, what)
 		if want := reflect.TypeFor[[]T](); list.node.Type != nil && list.node.Type != want {
 			return fmt.Errorf("%s: the function takes elements of type %v, the list %q has type %v",
 				what, reflect.TypeFor[T](), list.node.Name, list.node.Type)
@@ -594,7 +595,7 @@ func StubEach[T, U any](ref graph.Ref[[]U], fn func(index int, elem T) (U, error
 	}
 }
 
-func (s *setup) elemStub(n Node, index int, typ reflect.Type, what string) (*nodeStub, error) {
+func (s *setup) elemStub(n graph.Target, index int, typ reflect.Type, what string) (*nodeStub, error) {
 	if index < 0 {
 		return nil, fmt.Errorf("%s: negative element index", what)
 	}
@@ -609,7 +610,7 @@ func (s *setup) elemStub(n Node, index int, typ reflect.Type, what string) (*nod
 }
 
 // name is n's name, or "<nil>".
-func name(n Node) string {
+func name(n graph.Target) string {
 	if n == nil {
 		return "<nil>"
 	}

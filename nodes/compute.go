@@ -1,32 +1,35 @@
 package nodes
 
-import "github.com/featgraph/featgraph/graph"
+import (
+	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+)
 
 // Compute1 declares a pure node with 1 typed dependency: fn gets no
 // context and runs inline, so it must not block; put blocking work in a fetch.
 func Compute1[A, T any](b *graph.Builder, name string, depA Ref[A], fn func(A) (T, error), opts ...Option) Ref[T] {
-	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0])) }}
+	n := graphdef.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0])) }}
 	return declare[T](b, n, []Dep{depA}, opts)
 }
 
 // Compute2 declares a pure node with 2 typed dependencies: fn gets no
 // context and runs inline, so it must not block; put blocking work in a fetch.
 func Compute2[A, B, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], fn func(A, B) (T, error), opts ...Option) Ref[T] {
-	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0]), as[B](args[1])) }}
+	n := graphdef.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0]), as[B](args[1])) }}
 	return declare[T](b, n, []Dep{depA, depB}, opts)
 }
 
 // Compute3 declares a pure node with 3 typed dependencies: fn gets no
 // context and runs inline, so it must not block; put blocking work in a fetch.
 func Compute3[A, B, C, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], depC Ref[C], fn func(A, B, C) (T, error), opts ...Option) Ref[T] {
-	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0]), as[B](args[1]), as[C](args[2])) }}
+	n := graphdef.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) { return fn(as[A](args[0]), as[B](args[1]), as[C](args[2])) }}
 	return declare[T](b, n, []Dep{depA, depB, depC}, opts)
 }
 
 // Compute4 declares a pure node with 4 typed dependencies: fn gets no
 // context and runs inline, so it must not block; put blocking work in a fetch.
 func Compute4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], depC Ref[C], depD Ref[D], fn func(A, B, C, D) (T, error), opts ...Option) Ref[T] {
-	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
+	n := graphdef.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
 		return fn(as[A](args[0]), as[B](args[1]), as[C](args[2]), as[D](args[3]))
 	}}
 	return declare[T](b, n, []Dep{depA, depB, depC, depD}, opts)
@@ -37,7 +40,7 @@ func Compute4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], dep
 func ComputeN[T any](b *graph.Builder, name string, deps []Dep, fn func(args Args) (T, error), opts ...Option) Ref[T] {
 	deps = append([]Dep(nil), deps...)
 	ix := newDepIndex(deps)
-	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
+	n := graphdef.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
 		return fn(Args{deps: ix, vals: args})
 	}}
 	return declare[T](b, n, deps, opts)
@@ -47,7 +50,7 @@ func ComputeN[T any](b *graph.Builder, name string, deps []Dep, fn func(args Arg
 // gets their values in the order of deps, in a slice of its own (it may
 // keep it).
 func ComputeAll[T, U any](b *graph.Builder, name string, deps []Ref[T], fn func([]T) (U, error), opts ...Option) Ref[U] {
-	n := graph.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
+	n := graphdef.Node{Name: name, Kind: graph.KindCompute, Compute: func(args []any) (any, error) {
 		return fn(values[T](args))
 	}}
 	return declare[U](b, n, asDeps(deps), opts)

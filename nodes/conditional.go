@@ -2,15 +2,18 @@ package nodes
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 )
 
 // If declares a node that takes the value of then when cond is true and of
 // otherwise when it is false. Only the chosen branch (and what it depends on)
 // runs; the other ends as skipped unless something else needs it.
 func If[T any](b *graph.Builder, name string, cond Ref[bool], then, otherwise Ref[T], opts ...Option) Ref[T] {
-	n := graph.Node{
+	n := graphdef.Node{
 		Name: name, Kind: graph.KindIf,
 		Lazy: []string{then.Name(), otherwise.Name()},
 		Choose: func(args []any) (int, error) {
@@ -20,8 +23,8 @@ func If[T any](b *graph.Builder, name string, cond Ref[bool], then, otherwise Re
 			return 1, nil
 		},
 	}
-	b.Fail(checkDep(b, name, then))
-	b.Fail(checkDep(b, name, otherwise))
+	graphx.Fail(b, checkDep(b, name, then))
+	graphx.Fail(b, checkDep(b, name, otherwise))
 	return declare[T](b, n, []Dep{cond}, opts)
 }
 
@@ -36,25 +39,44 @@ func On[K comparable, T any](key K, then Ref[T]) Case[K, T] {
 	return Case[K, T]{Key: key, Then: then}
 }
 
+// Cases lists the cases of a [Switch], so that their types are inferred:
+//
+//	nodes.Switch(b, "offer", tier, nodes.Cases(nodes.On("gold", premium), nodes.On("silver", standard)), nodes.Default(manual))
+func Cases[K comparable, T any](cases ...Case[K, T]) []Case[K, T] { return cases }
+
 // Switch declares a node that takes the value of the case whose key equals
-// the value of key, or of otherwise when none does. A zero otherwise means no
-// default: a key that matches no case is an error. Only the chosen branch runs.
-func Switch[K comparable, T any](b *graph.Builder, name string, key Ref[K], otherwise Ref[T], cases ...Case[K, T]) Ref[T] {
-	n := graph.Node{Name: name, Kind: graph.KindSwitch}
+// the value of key. Give it a default branch with the [Default] option;
+// without one, a key that matches no case is an error of the node. Only the
+// chosen branch (and what it depends on) runs.
+func Switch[K comparable, T any](b *graph.Builder, name string, key Ref[K], cases []Case[K, T], opts ...Option) Ref[T] {
+	n := graphdef.Node{Name: name, Kind: graph.KindSwitch}
 	index := make(map[K]int, len(cases))
 	for i, c := range cases {
 		if _, dup := index[c.Key]; dup {
-			b.Fail(&graph.InvalidNodeError{Node: name, Reason: fmt.Sprintf("case %v appears twice", c.Key)})
+			graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: fmt.Sprintf("case %v appears twice", c.Key)})
 		}
 		index[c.Key] = i
 		n.Lazy = append(n.Lazy, c.Then.Name())
 		n.Cases = append(n.Cases, c.Key)
-		b.Fail(checkDep(b, name, c.Then))
+		graphx.Fail(b, checkDep(b, name, c.Then))
 	}
-	hasDefault := otherwise.Name() != ""
-	if hasDefault {
-		n.Lazy = append(n.Lazy, otherwise.Name())
-		b.Fail(checkDep(b, name, otherwise))
+	var rest []Option
+	hasDefault := false
+	for _, o := range opts {
+		if o.dflt == nil {
+			rest = append(rest, o)
+			continue
+		}
+		switch {
+		case hasDefault:
+			graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: "Default is given twice"})
+		case o.dfltType != reflect.TypeFor[T]():
+			graphx.Fail(b, &graph.InvalidNodeError{Node: name, Reason: fmt.Sprintf("Default %q has type %v, the node has type %v", o.dflt.Name(), o.dfltType, reflect.TypeFor[T]())})
+		default:
+			hasDefault = true
+			n.Lazy = append(n.Lazy, o.dflt.Name())
+			graphx.Fail(b, checkDep(b, name, o.dflt))
+		}
 	}
 	n.Choose = func(args []any) (int, error) {
 		k := as[K](args[0])
@@ -66,28 +88,28 @@ func Switch[K comparable, T any](b *graph.Builder, name string, key Ref[K], othe
 		}
 		return -1, fmt.Errorf("no case for key %v", k)
 	}
-	return declare[T](b, n, []Dep{key}, nil)
+	return declare[T](b, n, []Dep{key}, rest)
 }
 
 // And declares a node that is true when every operand is true. Operands run
 // concurrently; the first false decides, and operands still running are
 // canceled unless something else needs them.
-func And(b *graph.Builder, name string, operands ...Ref[bool]) Ref[bool] {
-	return logic(b, name, graph.KindAnd, operands)
+func And(b *graph.Builder, name string, operands []Ref[bool], opts ...Option) Ref[bool] {
+	return logic(b, name, graph.KindAnd, operands, opts)
 }
 
 // Or declares a node that is true when any operand is true. Operands run
 // concurrently; the first true decides, and operands still running are
 // canceled unless something else needs them.
-func Or(b *graph.Builder, name string, operands ...Ref[bool]) Ref[bool] {
-	return logic(b, name, graph.KindOr, operands)
+func Or(b *graph.Builder, name string, operands []Ref[bool], opts ...Option) Ref[bool] {
+	return logic(b, name, graph.KindOr, operands, opts)
 }
 
-func logic(b *graph.Builder, name string, kind graph.Kind, operands []Ref[bool]) Ref[bool] {
-	n := graph.Node{Name: name, Kind: kind}
+func logic(b *graph.Builder, name string, kind graph.Kind, operands []Ref[bool], opts []Option) Ref[bool] {
+	n := graphdef.Node{Name: name, Kind: kind}
 	for _, op := range operands {
 		n.Lazy = append(n.Lazy, op.Name())
-		b.Fail(checkDep(b, name, op))
+		graphx.Fail(b, checkDep(b, name, op))
 	}
-	return declare[bool](b, n, nil, nil)
+	return declare[bool](b, n, nil, opts)
 }

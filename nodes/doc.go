@@ -20,6 +20,12 @@
 // and ComputeAll take many of one type as a []Ref[T] and give the body a
 // []T of its own. The [Args] a body gets are valid only during the call.
 //
+// Options ([Timeout], [Retry], [Fallback], [Limit], [Default], ...) are
+// opaque values. An option that would mean nothing on the node it is given
+// to (a retry on a compute node, a Limit on a fetch, a fallback on a
+// constant) is rejected, not ignored.
+//
 // Mistakes that the compiler cannot catch (a Ref from another builder, a
-// fallback of the wrong type) are reported by Builder.Build, never by a panic.
+// fallback of the wrong type, an option where it has no meaning) are
+// reported by Builder.Build with the node's name, never by a panic.
 package nodes

@@ -105,9 +105,9 @@ func ExampleSwitch() {
 		}
 		return c, nil
 	})
-	threshold := nodes.Switch(b, "threshold", region, other,
-		nodes.On("eu", eu),
-		nodes.On("US", us))
+	threshold := nodes.Switch(b, "threshold", region,
+		nodes.Cases(nodes.On("eu", eu), nodes.On("US", us)),
+		nodes.Default(other))
 
 	run(b, threshold, []executor.Binding{executor.Bind(country, "FR")}, "eu_rules", "us_rules", "default_rules")
 	// Output:
@@ -126,7 +126,7 @@ func ExampleAnd() {
 		<-ctx.Done() // a call that would take long; it honours cancellation
 		return false, ctx.Err()
 	})
-	ok := nodes.And(b, "ok", notBlocked, slowCheck)
+	ok := nodes.And(b, "ok", []nodes.Ref[bool]{notBlocked, slowCheck})
 
 	run(b, ok, nil, "not_blocked", "slow_check")
 	// Output:
@@ -143,7 +143,7 @@ func ExampleOr() {
 		return false, errors.New("watch list unavailable")
 	}, nodes.Fallback(false))
 	highAmount := nodes.Fetch0(b, "high_amount", func(ctx context.Context) (bool, error) { return true, nil })
-	review := nodes.Or(b, "review", onWatchList, highAmount)
+	review := nodes.Or(b, "review", []nodes.Ref[bool]{onWatchList, highAmount})
 
 	run(b, review, nil, "high_amount")
 	// Output:
@@ -163,4 +163,20 @@ func ExampleEach() {
 	run(b, risks, []executor.Binding{executor.Bind(merchants, []string{"acme", "globex", "initech"})})
 	// Output:
 	// value: [4 6 7]
+}
+
+// EachN is Each with more dependencies: every element's call also gets
+// their values, read with Arg as in FetchN.
+func ExampleEachN() {
+	b := graph.NewBuilder()
+	merchants := nodes.Input[[]string](b, "merchants")
+	weight := nodes.Value(b, "weight", 10)
+	risks := nodes.EachN(b, "merchant_risk", merchants, []nodes.Dep{weight},
+		func(ctx context.Context, m string, args nodes.Args) (int, error) {
+			return len(m) * nodes.Arg(args, weight), nil
+		}, nodes.Limit(2))
+
+	run(b, risks, []executor.Binding{executor.Bind(merchants, []string{"acme", "globex"})})
+	// Output:
+	// value: [40 60]
 }

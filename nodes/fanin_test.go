@@ -3,6 +3,7 @@ package nodes_test
 import (
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"strings"
 	"testing"
 
@@ -124,7 +125,7 @@ func BenchmarkWideFanIn(b *testing.B) {
 		args[i] = i
 	}
 	for _, r := range []nodes.Ref[int]{byRef, byIndex} {
-		body := g.Node(r.ID()).Compute
+		body := graphx.Node(g, r.ID()).Compute
 		b.Run(r.Name(), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := body(args); err != nil {

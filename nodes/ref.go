@@ -5,42 +5,52 @@ import (
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 )
 
 // Ref is a typed handle on a node; see [graph.Ref].
 type Ref[T any] = graph.Ref[T]
 
-// Dep is any Ref, whatever its type: the dependencies of FetchN and ComputeN.
-type Dep interface {
-	ID() graph.NodeID
-	Name() string
-}
+// Dep is any Ref, whatever its type: the dependencies of FetchN and
+// ComputeN. It is [graph.Target]; a Dep must be a Ref declared on the same
+// Builder, which Build checks.
+type Dep = graph.Target
 
 // declare adds n to b after applying opts and checking that deps were
 // declared on b, and returns the typed Ref of the new node.
-func declare[T any](b *graph.Builder, n graph.Node, deps []Dep, opts []Option) Ref[T] {
+func declare[T any](b *graph.Builder, n graphdef.Node, deps []Dep, opts []Option) Ref[T] {
 	n.Type = reflect.TypeFor[T]()
 	for _, d := range deps {
+		if d == nil {
+			graphx.Fail(b, &graph.InvalidNodeError{Node: n.Name, Reason: "depends on a nil Dep"})
+			continue
+		}
 		n.Deps = append(n.Deps, d.Name())
-		b.Fail(checkDep(b, n.Name, d))
+		graphx.Fail(b, checkDep(b, n.Name, d))
 	}
 	for _, opt := range opts {
-		if opt != nil {
-			b.Fail(opt(&n))
-		}
+		graphx.Fail(b, opt.applyTo(&n))
 	}
-	id := b.Add(n)
-	return graph.NewRef[T](id, n.Name)
+	return graphx.Add[T](b, n)
 }
 
 func checkDep(b *graph.Builder, node string, d Dep) error {
-	if d.Name() == "" {
+	if d == nil || d.Name() == "" {
 		return &graph.InvalidNodeError{Node: node, Reason: "depends on an unset (zero) Ref"}
 	}
-	if declared, ok := b.Node(d.ID()); !ok || declared.Name != d.Name() {
-		return &graph.InvalidNodeError{Node: node, Reason: fmt.Sprintf("depends on %q, which was declared on another builder", d.Name())}
+	if _, ok := graphx.Declared(b, d); !ok {
+		return &graph.InvalidNodeError{Node: node, Reason: fmt.Sprintf("depends on %q, which is not a Ref declared on this builder", d.Name())}
 	}
 	return nil
+}
+
+// idOf returns the NodeID of a Ref; -1 for another Dep (which Build rejects).
+func idOf(d Dep) graph.NodeID {
+	if r, ok := d.(interface{ ID() graph.NodeID }); ok {
+		return r.ID()
+	}
+	return -1
 }
 
 // as converts a dependency's value to its declared type. The executor only
@@ -66,19 +76,25 @@ type Args struct {
 // depIndex finds a dependency's position in O(1): by a scan of a few, or a
 // map of many, built once when the node is declared.
 type depIndex struct {
-	deps []Dep
-	pos  map[graph.NodeID]int // nil for short lists
+	ids   []graph.NodeID
+	names []string
+	pos   map[graph.NodeID]int // nil for short lists
 }
 
 // scanLimit is the number of dependencies up to which a scan beats a map.
 const scanLimit = 8
 
 func newDepIndex(deps []Dep) *depIndex {
-	ix := &depIndex{deps: deps}
+	ix := &depIndex{ids: make([]graph.NodeID, len(deps)), names: make([]string, len(deps))}
+	for i, d := range deps {
+		if d != nil {
+			ix.ids[i], ix.names[i] = idOf(d), d.Name()
+		}
+	}
 	if len(deps) > scanLimit {
 		ix.pos = make(map[graph.NodeID]int, len(deps))
 		for i := len(deps) - 1; i >= 0; i-- { // the first of repeats wins, as in a scan
-			ix.pos[deps[i].ID()] = i
+			ix.pos[ix.ids[i]] = i
 		}
 	}
 	return ix
@@ -89,8 +105,8 @@ func (ix *depIndex) find(id graph.NodeID) (int, bool) {
 		i, ok := ix.pos[id]
 		return i, ok
 	}
-	for i, d := range ix.deps {
-		if d.ID() == id {
+	for i, d := range ix.ids {
+		if d == id {
 			return i, true
 		}
 	}
@@ -104,7 +120,7 @@ func (a Args) Len() int { return len(a.vals) }
 // the dependencies the node was declared with; otherwise Arg panics, which
 // the executor turns into an error outcome naming the node.
 func Arg[T any](a Args, r Ref[T]) T {
-	if i, ok := a.deps.find(r.ID()); ok && a.deps.deps[i].Name() == r.Name() {
+	if i, ok := a.deps.find(r.ID()); ok && a.deps.names[i] == r.Name() {
 		return as[T](a.vals[i])
 	}
 	panic(fmt.Sprintf("nodes.Arg: %q is not a declared dependency of this node", r.Name()))

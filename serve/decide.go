@@ -14,7 +14,6 @@ import (
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/fetchers"
-	"github.com/featgraph/featgraph/graph"
 )
 
 // Answer is the answer to a decide, and one row of a decide-batch.
@@ -293,8 +292,7 @@ func (s *Server) collectNodes(sv *served, res *executor.Result, ans *Answer, exp
 	if explain {
 		ans.Nodes = make([]NodeAnswer, 0, n)
 	}
-	for i := range n {
-		nr := res.Node(graph.NodeID(i))
+	for _, nr := range res.Nodes() {
 		switch nr.Outcome {
 		case executor.OutcomeOK, executor.OutcomeSkipped:
 		case executor.OutcomeFallback:

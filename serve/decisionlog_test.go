@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -126,7 +127,7 @@ func TestDecisionLogReplays(t *testing.T) {
 		}
 		h := graphtest.New(t, offline.Graph(), graphtest.Replay(recording))
 		for _, tv := range rec.Targets {
-			id, _ := offline.Graph().Lookup(tv.Name)
+			id := graph.Named(tv.Name)
 			run := h.Run(context.Background(), h.Inputs(), id)
 			v, err := run.Result().Value(id)
 			if err != nil {
@@ -247,7 +248,7 @@ func upstreamsOf(s *spec.Spec) map[string]bool {
 	out := map[string]bool{}
 	g := s.Graph()
 	for i := range g.Len() {
-		if u := g.Node(graph.NodeID(i)).Meta["upstream"]; u != "" {
+		if u := graphx.Node(g, graph.NodeID(i)).Meta["upstream"]; u != "" {
 			out[u] = true
 		}
 	}

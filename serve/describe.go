@@ -62,7 +62,7 @@ func (s *Server) info(sv *served, nodes bool) GraphInfo {
 	}
 	if nodes {
 		for i := range sv.g.Len() {
-			sh := executor.ShapeOf(sv.g.Node(graph.NodeID(i)))
+			sh := executor.ShapeOf(sv.g, graph.NodeID(i))
 			gi.Nodes = append(gi.Nodes, NodeInfo{Name: sh.Name, Kind: sh.Kind.String(), Deps: sh.Deps, Lazy: sh.Lazy,
 				TimeoutMS: ms(sh.Timeout), Fallback: sh.HasFallback, Upstream: sh.Meta[fetchers.MetaUpstream], Description: sh.Description})
 		}

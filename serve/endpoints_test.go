@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/graph"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -268,15 +269,14 @@ func TestRunObserverSeesEveryRunAndReusesFetches(t *testing.T) {
 	var fx *fixture
 	var ex *executor.Executor
 	observer := func(ctx context.Context, run serve.RunInfo) {
-		id, _ := run.Result.Graph().Lookup("decision")
-		v, _ := run.Result.Value(id)
+		v, _ := run.Result.Value(graph.Named("decision"))
 		// A shadow run with the request's context: every fetch is in its cache.
 		before := fx.up.gets()
 		var inputs []executor.Binding
 		for k, v := range run.Inputs {
 			inputs = append(inputs, executor.BindNamed(k, v))
 		}
-		res, err := ex.Run(ctx, inputs, id)
+		res, err := ex.Run(ctx, inputs, graph.Named("decision"))
 		if err != nil {
 			t.Errorf("shadow run: %v", err)
 		}

@@ -88,8 +88,7 @@ func ExampleWithRunObserver() {
 	}
 	seen := make(chan string, 1)
 	srv, err := serve.New([]*serve.Graph{double}, serve.WithRunObserver(func(ctx context.Context, run serve.RunInfo) {
-		id, _ := run.Result.Graph().Lookup("double")
-		v, _ := run.Result.Value(id)
+		v, _ := run.Result.Value(graph.Named("double"))
 		seen <- fmt.Sprintf("graph %s, inputs %v, double = %v", run.Graph, run.Inputs, v)
 	}))
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -154,7 +156,7 @@ func FromGraph(name string, g *graph.Graph, targets []string, gopts ...GraphOpti
 	}
 	sg := &Graph{name: name, version: hashOf(buf.Bytes()), g: g, targets: append([]string(nil), targets...)}
 	for i := range g.Len() {
-		n := g.Node(graph.NodeID(i))
+		n := graphx.Node(g, graph.NodeID(i))
 		if n.Kind != graph.KindInput {
 			continue
 		}
@@ -166,7 +168,7 @@ func FromGraph(name string, g *graph.Graph, targets []string, gopts ...GraphOpti
 	return sg, nil
 }
 
-func goInput(n *graph.Node) input {
+func goInput(n *graphdef.Node) input {
 	in := input{name: n.Name, description: n.Description}
 	if t, ok := spec.TypeOf(n.Type); ok && n.Type != nil {
 		in.typ = t.String()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -129,11 +130,11 @@ func (s *Server) newSet(graphs []*Graph) (*graphSet, error) {
 		}
 		sv := &served{Graph: g, ex: ex, byName: make(map[string]int, len(g.inputs)), recent: s.recentFor(g.name)}
 		for _, t := range g.targets {
-			id, ok := g.g.Lookup(t)
-			if !ok {
-				return nil, fmt.Errorf("serve: graph %s: no target node %q", g.name, t)
+			id, err := g.g.Lookup(t)
+			if err != nil {
+				return nil, fmt.Errorf("serve: graph %s: target: %w", g.name, err)
 			}
-			sv.targets = append(sv.targets, id)
+			sv.targets = append(sv.targets, graphx.At(g.g, id))
 		}
 		for i, in := range g.inputs {
 			sv.byName[in.name] = i

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
@@ -140,14 +141,14 @@ func New(candidate *executor.Executor, rec *decisionlog.Recorder, opts ...Option
 		sem: make(chan struct{}, cfg.inFlight), logger: cfg.logger, stats: map[string]*TargetStats{},
 	}
 	for _, name := range cfg.targets {
-		id, ok := g.Lookup(name)
-		if !ok {
+		id, err := g.Lookup(name)
+		if err != nil {
 			return nil, fmt.Errorf("shadow: Targets: the candidate has no node %q", name)
 		}
 		r.targets = append(r.targets, id)
 	}
 	for i := range g.Len() {
-		if g.Node(graph.NodeID(i)).Kind == graph.KindInput {
+		if graphx.Node(g, graph.NodeID(i)).Kind == graph.KindInput {
 			r.inputs = append(r.inputs, graph.NodeID(i))
 		}
 	}
@@ -202,16 +203,16 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 	inputs := make([]executor.Binding, 0, len(r.inputs))
 	for _, id := range r.inputs {
 		name := g.Name(id)
-		if lid, ok := res.Graph().Lookup(name); ok {
-			if v, bound := res.Bound(lid); bound {
+		if lid, err := res.Graph().Lookup(name); err == nil {
+			if v, bound := res.Bound(graphx.At(res.Graph(), lid)); bound {
 				inputs = append(inputs, executor.BindNamed(name, v))
 			}
 		}
 	}
 	targets := r.targets
 	if targets == nil {
-		for _, id := range res.Targets() {
-			if cid, ok := g.Lookup(res.Graph().Name(id)); ok {
+		for _, tg := range res.Targets() {
+			if cid, err := g.Lookup(tg.Name()); err == nil {
 				targets = append(targets, cid)
 			}
 		}
@@ -219,15 +220,15 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 	lives := make([]captured, len(targets))
 	for i, id := range targets {
 		c := captured{name: g.Name(id)}
-		if nr, ok := res.Lookup(c.name); ok {
+		if nr, err := res.Lookup(c.name); err == nil {
 			c.outcome = nr.Outcome
 			if nr.Outcome.HasValue() {
-				v, _ := res.Value(nr.ID)
+				v, _ := res.Value(graphx.At(res.Graph(), nr.ID))
 				c.raw, _ = json.Marshal(v)
 			}
 		}
 		if live != nil {
-			if v, ok := live.Lookup(c.name); ok {
+			if v, err := live.Lookup(c.name); err == nil {
 				c.shown = shown(v)
 			}
 		} else {
@@ -276,7 +277,7 @@ func (r *Runner) runCandidate(ctx context.Context, inputs []executor.Binding, ta
 	defer cancel()
 	ts := make([]graph.Target, len(targets))
 	for i, id := range targets {
-		ts[i] = id
+		ts[i] = graphx.At(r.ex.Graph(), id)
 	}
 	start := time.Now()
 	res, err := r.ex.Run(ctx, inputs, ts...)
@@ -300,15 +301,15 @@ func (r *Runner) runCandidate(ctx context.Context, inputs []executor.Binding, ta
 		sh.Err = err.Error()
 	}
 	sh.Targets, sh.Nodes = crec.Targets, crec.Nodes
-	for i, id := range targets {
+	for i := range targets {
 		c := captured{name: lives[i].name}
-		nr := res.Node(id)
+		nr := res.Node(ts[i])
 		c.outcome = nr.Outcome
 		if nr.Outcome.HasValue() {
-			v, _ := res.Value(id)
+			v, _ := res.Value(ts[i])
 			c.raw, _ = json.Marshal(v)
 		}
-		if v, ok := crec.Lookup(c.name); ok {
+		if v, err := crec.Lookup(c.name); err == nil {
 			c.shown = shown(v)
 		}
 		r.compare(ctx, sh, lives[i], c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"net/url"
 	"time"
 
@@ -92,7 +93,7 @@ func (p *parser) parseBatch(fs map[string]entry, node string, d *nodeDecl) {
 }
 
 // batchNode builds an http node with a batch: one key of a shared call.
-func (b *builder) batchNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) batchNode(n *nodeDecl, d *graphdef.Node) {
 	d.Kind = graph.KindFetch
 	r, c, ok := b.request(n, d)
 	if !ok {
@@ -180,7 +181,7 @@ func batchFetch(c client, h *httpDecl, bd *batchDecl) batch.Func[string, any] {
 }
 
 // declareBatch reads a node's batch declaration back for Write.
-func declareBatch(n *graph.Node, d *nodeDecl) error {
+func declareBatch(n *graphdef.Node, d *nodeDecl) error {
 	js, ok := n.Meta[metaBatch]
 	if !ok {
 		return nil

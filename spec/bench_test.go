@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"context"
+	"github.com/featgraph/featgraph/graph"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -79,7 +80,7 @@ func BenchmarkCardAuthOverHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		decision, _ := s.Graph().Lookup("decision")
+		decision, _ := graph.Lookup[any](s.Graph(), "decision")
 		inputs := []executor.Binding{executor.BindNamed("transaction_id", req.TransactionID), executor.BindNamed("card_id", req.CardID),
 			executor.BindNamed("customer_id", req.CustomerID), executor.BindNamed("merchant_id", req.MerchantID)}
 		b.ReportAllocs()

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"maps"
 	"reflect"
 	"slices"
@@ -31,7 +33,7 @@ const (
 )
 
 // markLog sets the log mark of a node built from a declaration that has one.
-func markLog(d *graph.Node, mode string) {
+func markLog(d *graphdef.Node, mode string) {
 	if mode != "" {
 		d.Meta[metaLog] = mode
 	}
@@ -93,9 +95,9 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 		b.resolveType(n)
 	}
 	b.refineBound()
-	descs := make([]graph.Node, 0, len(f.inputs)+len(f.nodes))
+	descs := make([]graphdef.Node, 0, len(f.inputs)+len(f.nodes))
 	for _, in := range f.inputs {
-		descs = append(descs, graph.Node{
+		descs = append(descs, graphdef.Node{
 			Name: in.name, Kind: graph.KindInput, Type: in.typ.GoType(), Description: in.description,
 			Meta: map[string]string{metaAt: b.where(in.at), metaType: in.typ.String()},
 		})
@@ -113,7 +115,7 @@ func build(f *specFile, c *config) (*Spec, ErrorList) {
 	var g *graph.Graph
 	if len(b.errs) == 0 {
 		var err error
-		if g, err = graph.New(descs); err != nil {
+		if g, err = graphx.New(descs); err != nil {
 			b.graphErrors(err)
 		}
 	}
@@ -343,7 +345,7 @@ func inferType(v any) Type {
 }
 
 // targets returns the declared targets, checked, or the nodes no other node uses.
-func (b *builder) targets(descs []graph.Node) []string {
+func (b *builder) targets(descs []graphdef.Node) []string {
 	if len(b.f.targets) > 0 {
 		for i, t := range b.f.targets {
 			if _, ok := b.types[t]; !ok {
@@ -392,9 +394,9 @@ func (b *builder) checkFlow(n *nodeDecl, ref string, want Type, role string) {
 }
 
 // node builds the descriptor of n.
-func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
+func (b *builder) node(n *nodeDecl) (graphdef.Node, bool) {
 	t := b.types[n.name]
-	d := graph.Node{
+	d := graphdef.Node{
 		Name: n.name, Type: t.GoType(), Timeout: n.timeout, Description: n.description,
 		Meta: map[string]string{metaAt: b.where(n.at), metaType: t.String()},
 	}
@@ -474,25 +476,25 @@ func (b *builder) node(n *nodeDecl) (graph.Node, bool) {
 	return d, len(b.errs) == before
 }
 
-func (b *builder) retry(n *nodeDecl, up *retryPolicy) graph.RetryPolicy {
+func (b *builder) retry(n *nodeDecl, up *retryPolicy) graphdef.RetryPolicy {
 	r := n.Retry
 	if r == nil {
 		r = up
 	}
 	if r == nil {
-		return graph.RetryPolicy{}
+		return graphdef.RetryPolicy{}
 	}
-	return graph.RetryPolicy{Attempts: r.Attempts, Backoff: time.Duration(r.Backoff)}
+	return graphdef.RetryPolicy{Attempts: r.Attempts, Backoff: time.Duration(r.Backoff)}
 }
 
-func (b *builder) setPolicies(n *nodeDecl, d *graph.Node) {
+func (b *builder) setPolicies(n *nodeDecl, d *graphdef.Node) {
 	if n.Retry != nil || n.Breaker != nil || n.Hedge != nil {
 		js, _ := json.Marshal(n.policies)
 		d.Meta[metaPolicies] = string(js)
 	}
 }
 
-func (b *builder) switchNode(n *nodeDecl, d *graph.Node, t Type) {
+func (b *builder) switchNode(n *nodeDecl, d *graphdef.Node, t Type) {
 	d.Kind = graph.KindSwitch
 	d.Deps = []string{n.key}
 	keyType, _ := b.typeOfName(n.key)

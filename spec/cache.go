@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -64,7 +65,7 @@ func (p *parser) parseCache(fs map[string]entry, node string, d *nodeDecl) {
 }
 
 // applyCache puts a built fetch or each node behind the spec's cache.
-func (b *builder) applyCache(n *nodeDecl, d *graph.Node) {
+func (b *builder) applyCache(n *nodeDecl, d *graphdef.Node) {
 	if n.cache == nil || (d.Kind == graph.KindFetch && d.Fetch == nil) { // an unbound go node
 		return
 	}
@@ -76,7 +77,7 @@ func (b *builder) applyCache(n *nodeDecl, d *graph.Node) {
 		}
 		b.c.cache, b.ownCache = c, c
 	}
-	if err := cache.For(b.c.cache, time.Duration(n.cache.TTL), cache.Stale(time.Duration(n.cache.Stale)))(d); err != nil {
+	if err := graphdef.ApplyOption(cache.For(b.c.cache, time.Duration(n.cache.TTL), cache.Stale(time.Duration(n.cache.Stale))), d); err != nil {
 		b.failAt(n.cache.at, n.name, "%v", err)
 		return
 	}
@@ -85,7 +86,7 @@ func (b *builder) applyCache(n *nodeDecl, d *graph.Node) {
 }
 
 // declareCache reads a node's cache policy back for Write.
-func declareCache(n *graph.Node, d *nodeDecl) error {
+func declareCache(n *graphdef.Node, d *nodeDecl) error {
 	js, ok := n.Meta[metaCache]
 	if !ok {
 		// A Go-built node with cache.For: "ttl=10m0s stale=1h0m0s".

@@ -34,11 +34,11 @@ targets: [pick]
 	defer s.Close()
 	want := map[string]bool{"id": false, "user": true, "adult": false, "none": false, "pick": false}
 	for name, calls := range want {
-		id, ok := s.Graph().Lookup(name)
-		if !ok {
-			t.Fatalf("no node %q", name)
+		id, err := s.Graph().Lookup(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := spec.CallsOut(s.Graph().Node(id)); got != calls {
+		if got := spec.CallsOut(s.Graph(), id); got != calls {
 			t.Errorf("%s: CallsOut %v, want %v", name, got, calls)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"testing"
 	"time"
@@ -57,7 +59,7 @@ func BenchmarkExprNode(b *testing.B) {
 				b.Fatal(err)
 			}
 			deps := []string{"amount", "items", "name"}
-			g, err := graph.New([]graph.Node{
+			g, err := graphx.New([]graphdef.Node{
 				{Name: "amount", Kind: graph.KindInput, Type: reflect.TypeFor[float64]()},
 				{Name: "items", Kind: graph.KindInput, Type: reflect.TypeFor[[]any]()},
 				{Name: "name", Kind: graph.KindInput, Type: reflect.TypeFor[string]()},
@@ -91,7 +93,7 @@ func benchRun(b *testing.B, g *graph.Graph, inputs []executor.Binding) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	x, _ := g.Lookup("x")
+	x, _ := graph.Lookup[any](g, "x")
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := ex.Run(context.Background(), inputs, x)
@@ -116,7 +118,7 @@ func BenchmarkExprPastDeadline(b *testing.B) {
 	}
 	defer s.Close()
 	id, _ := s.Graph().Lookup("x")
-	body := s.Graph().Node(id).Fetch
+	body := graphx.Node(s.Graph(), id).Fetch
 	args := []any{5000}
 	for _, tc := range []struct {
 		name     string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"maps"
 	"math"
 	"reflect"
@@ -88,7 +89,7 @@ type exprProgram struct {
 	guarded bool // compiled with the guards, which read guardVar
 }
 
-func (b *builder) exprNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) exprNode(n *nodeDecl, d *graphdef.Node) {
 	d.Kind = graph.KindFetch
 	d.Meta[metaExpr] = n.expr
 	t := b.types[n.name]

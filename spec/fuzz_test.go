@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/featgraph/featgraph/graph"
 	"os"
 	"strconv"
 	"strings"
@@ -89,7 +90,7 @@ func FuzzExpr(f *testing.F) {
 			return
 		}
 		defer s.Close()
-		id, _ := s.Graph().Lookup("x")
+		id := graph.Named("x")
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		res, err := executor.Run(ctx, s.Graph(), inputs, id)

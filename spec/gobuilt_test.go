@@ -3,6 +3,7 @@ package spec_test
 import (
 	"bytes"
 	"context"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,8 +20,8 @@ import (
 func bindOriginals(g *graph.Graph) []spec.Option {
 	ctxType, anyType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[any](), reflect.TypeFor[error]()
 	var opts []spec.Option
-	for i := range g.Nodes() {
-		n := g.Node(graph.NodeID(i))
+	for i := range graphx.Nodes(g) {
+		n := graphx.Node(g, graph.NodeID(i))
 		if n.Kind != graph.KindFetch && n.Kind != graph.KindCompute {
 			continue
 		}
@@ -88,8 +89,8 @@ func TestWriteGoBuiltGraph(t *testing.T) {
 	if g.Len() != ca.Graph.Len() {
 		t.Fatalf("%d nodes, want %d", g.Len(), ca.Graph.Len())
 	}
-	for i := range g.Nodes() {
-		a, b := ca.Graph.Node(graph.NodeID(i)), g.Node(graph.NodeID(i))
+	for i := range graphx.Nodes(g) {
+		a, b := graphx.Node(ca.Graph, graph.NodeID(i)), graphx.Node(g, graph.NodeID(i))
 		if a.Name != b.Name || a.Kind != b.Kind || !reflect.DeepEqual(a.Deps, b.Deps) || !reflect.DeepEqual(a.Lazy, b.Lazy) ||
 			a.Timeout != b.Timeout || a.Description != b.Description || (a.Fallback == nil) != (b.Fallback == nil) {
 			t.Errorf("node %d: %+v\nbecame %+v", i, a, b)
@@ -106,7 +107,7 @@ func TestWriteGoBuiltGraph(t *testing.T) {
 	for _, in := range []string{"transaction_id", "card_id", "customer_id", "merchant_id"} {
 		inputs = append(inputs, executor.BindNamed(in, map[string]string{"transaction_id": "t1", "card_id": "c1", "customer_id": "u1", "merchant_id": "m1"}[in]))
 	}
-	decision, _ := g.Lookup("decision")
+	decision := graph.Named("decision")
 	res2, err := executor.Run(context.Background(), g, inputs, decision)
 	if err != nil {
 		t.Fatal(err)
@@ -129,8 +130,8 @@ func TestWriteGoBuiltKinds(t *testing.T) {
 	two := nodes.Value(b, "two", 2)
 	sum := nodes.Compute2(b, "sum", one, two, func(a, b int) (int, error) { return a + b, nil }, nodes.Fallback(0))
 	picked := nodes.If(b, "picked", flag, one, sum)
-	both := nodes.And(b, "both", flag, flag)
-	named := nodes.Switch(b, "named", tier, two, nodes.On("gold", one), nodes.On("silver", sum))
+	both := nodes.And(b, "both", []nodes.Ref[bool]{flag, flag})
+	named := nodes.Switch(b, "named", tier, nodes.Cases(nodes.On("gold", one), nodes.On("silver", sum)), nodes.Default(two))
 	lens := nodes.Each(b, "lens", ids, func(ctx context.Context, id string) (int, error) { return len(id), nil }, nodes.Limit(2))
 	_, _, _, _ = picked, both, named, lens
 	g, err := b.Build()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"reflect"
 
 	"github.com/featgraph/featgraph/graph"
@@ -149,7 +150,7 @@ func coerce(v any, want reflect.Type) (reflect.Value, error) {
 	return reflect.Value{}, fmt.Errorf("a %T is not a %v", v, want)
 }
 
-func (b *builder) goNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) goNode(n *nodeDecl, d *graphdef.Node) {
 	fetch := n.goKind == "fetch"
 	d.Kind = graph.KindCompute
 	if fetch {
@@ -201,11 +202,11 @@ func (b *builder) goNode(n *nodeDecl, d *graph.Node) {
 	}
 }
 
-func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) eachNode(n *nodeDecl, d *graphdef.Node) {
 	d.Kind = graph.KindEach
 	d.Deps = []string{n.list}
 	b.checkFlow(n, n.list, TypeList, "list")
-	spec := &graph.EachSpec{
+	spec := &graphdef.EachSpec{
 		Limit: n.limit,
 		Split: func(list any) []any {
 			if l, ok := list.([]any); ok {
@@ -235,10 +236,12 @@ func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
 			return
 		}
 		if !fn.IsValid() {
-			spec.Elem = func(context.Context, any) (any, error) { return nil, fmt.Errorf("%q: %w", name, ErrUnbound) }
+			spec.Elem = func(context.Context, any, []any) (any, error) { return nil, fmt.Errorf("%q: %w", name, ErrUnbound) }
 			return
 		}
-		spec.Elem = func(ctx context.Context, elem any) (any, error) { return callBound(name, fn, ctx, []any{elem}) }
+		spec.Elem = func(ctx context.Context, elem any, _ []any) (any, error) {
+			return callBound(name, fn, ctx, []any{elem})
+		}
 		return
 	}
 	r, c, ok := b.request(n, d)
@@ -251,7 +254,7 @@ func (b *builder) eachNode(n *nodeDecl, d *graph.Node) {
 			return
 		}
 	}
-	spec.Elem = func(ctx context.Context, elem any) (any, error) {
+	spec.Elem = func(ctx context.Context, elem any, _ []any) (any, error) {
 		req, err := r.render(map[string]any{"item": elem})
 		if err != nil {
 			return nil, err

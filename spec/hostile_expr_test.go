@@ -33,7 +33,7 @@ func runExpr(t *testing.T, src, typ string, deadline time.Duration, n, k int, s 
 		t.Fatalf("load %q: %v", src, err)
 	}
 	t.Cleanup(sp.Close)
-	id, _ := sp.Graph().Lookup("x")
+	id := graph.Named("x")
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	in := []executor.Binding{executor.BindNamed("n", n), executor.BindNamed("k", k), executor.BindNamed("s", s)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
 	"maps"
 	"net/url"
 	"slices"
@@ -165,7 +166,7 @@ func renderBody(v any, vals map[string]any) (any, error) {
 
 // request prepares the request of an http node or each element: its
 // upstream's client and its compiled templates.
-func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, client, bool) {
+func (b *builder) request(n *nodeDecl, d *graphdef.Node) (*compiledRequest, client, bool) {
 	h := n.http
 	if h == nil {
 		return nil, client{}, false
@@ -195,7 +196,7 @@ func (b *builder) request(n *nodeDecl, d *graph.Node) (*compiledRequest, client,
 	return r, c, true
 }
 
-func (b *builder) httpNode(n *nodeDecl, d *graph.Node) {
+func (b *builder) httpNode(n *nodeDecl, d *graphdef.Node) {
 	d.Kind = graph.KindFetch
 	r, c, ok := b.request(n, d)
 	if !ok {

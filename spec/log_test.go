@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"bytes"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"strings"
 	"testing"
 
@@ -35,11 +36,11 @@ func TestLogKey(t *testing.T) {
 	check := func(s *spec.Spec) {
 		t.Helper()
 		for name, mode := range want {
-			id, ok := s.Graph().Lookup(name)
-			if !ok {
+			id, err := s.Graph().Lookup(name)
+			if err != nil {
 				t.Fatalf("no node %q", name)
 			}
-			if got := s.Graph().Node(id).Meta["log"]; got != mode {
+			if got := graphx.Node(s.Graph(), id).Meta["log"]; got != mode {
 				t.Errorf("%s: log %q, want %q", name, got, mode)
 			}
 		}

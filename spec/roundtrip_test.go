@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,8 +101,8 @@ func sameGraph(t *testing.T, a, b *graph.Graph) {
 	if a.Len() != b.Len() {
 		t.Fatalf("%d nodes, then %d", a.Len(), b.Len())
 	}
-	for i := range a.Nodes() {
-		x, y := shape(a.Node(graph.NodeID(i))), shape(b.Node(graph.NodeID(i)))
+	for i := range graphx.Nodes(a) {
+		x, y := shape(graphx.Node(a, graph.NodeID(i))), shape(graphx.Node(b, graph.NodeID(i)))
 		if !reflect.DeepEqual(x, y) {
 			t.Errorf("node %d differs:\n first %+v\nsecond %+v", i, x, y)
 		}
@@ -120,7 +122,7 @@ type nodeShape struct {
 	Value                         any
 }
 
-func shape(n *graph.Node) nodeShape {
+func shape(n *graphdef.Node) nodeShape {
 	s := nodeShape{
 		Name: n.Name, Kind: n.Kind.String(), Description: n.Description,
 		Deps: n.Deps, Lazy: n.Lazy, Cases: n.Cases, Timeout: n.Timeout.String(),

@@ -45,8 +45,7 @@ func run(t *testing.T, s *spec.Spec, inputs ...executor.Binding) *executor.Resul
 	t.Helper()
 	var targets []graph.Target
 	for _, name := range s.Targets() {
-		id, _ := s.Graph().Lookup(name)
-		targets = append(targets, id)
+		targets = append(targets, graph.Named(name))
 	}
 	res, err := executor.Run(context.Background(), s.Graph(), inputs, targets...)
 	if res == nil {
@@ -58,11 +57,7 @@ func run(t *testing.T, s *spec.Spec, inputs ...executor.Binding) *executor.Resul
 
 func value(t *testing.T, res *executor.Result, name string) any {
 	t.Helper()
-	id, ok := res.Graph().Lookup(name)
-	if !ok {
-		t.Fatalf("no node %q", name)
-	}
-	v, err := res.Value(id)
+	v, err := res.Value(graph.Named(name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -71,9 +66,9 @@ func value(t *testing.T, res *executor.Result, name string) any {
 
 func outcome(t *testing.T, res *executor.Result, name string) executor.NodeResult {
 	t.Helper()
-	n, ok := res.Lookup(name)
-	if !ok {
-		t.Fatalf("no node %q", name)
+	n, err := res.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return n
 }

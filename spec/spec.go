@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"io"
 	"os"
 	"slices"
@@ -247,12 +248,13 @@ func (s *Spec) Unresolved() []string { return slices.Clone(s.unresolved) }
 // [AllowUnbound]).
 func (s *Spec) Unbound() []string { return slices.Clone(s.unbound) }
 
-// CallsOut reports whether node n of a spec's graph may call out of the
+// CallsOut reports whether node id of g, a spec's graph, may call out of the
 // process (an http node, a Go fetch or each node) rather than compute its
 // value from its dependencies. An expr node runs as a fetch node, so that
 // its deadline holds, but calls nothing: a replay that stubs what was
 // fetched runs it for real.
-func CallsOut(n *graph.Node) bool {
+func CallsOut(g *graph.Graph, id graph.NodeID) bool {
+	n := graphx.Node(g, id)
 	_, isExpr := n.Meta[metaExpr]
 	return n.Kind.Blocking() && !isExpr
 }

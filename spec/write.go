@@ -3,6 +3,8 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"io"
 	"strconv"
 	"time"
@@ -32,7 +34,7 @@ func write(w io.Writer, g *graph.Graph, description string, deadline time.Durati
 		return fmt.Errorf("spec: Write: nil graph")
 	}
 	for _, t := range targets {
-		if _, ok := g.Lookup(t); !ok {
+		if _, err := g.Lookup(t); err != nil {
 			return fmt.Errorf("spec: Write: target %q is not a node of the graph", t)
 		}
 	}
@@ -57,8 +59,8 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 	f := &specFile{version: 1}
 	comments := map[string]string{}
 	ups := map[string]*upstreamDecl{}
-	for i := range g.Nodes() {
-		n := g.Node(graph.NodeID(i))
+	for i := range graphx.Nodes(g) {
+		n := graphx.Node(g, graph.NodeID(i))
 		t, known := TypeOf(n.Type)
 		if s, ok := n.Meta[metaType]; ok {
 			if pt, err := ParseType(s); err == nil {
@@ -102,6 +104,10 @@ func declare(g *graph.Graph) (*specFile, map[string]string, error) {
 				break
 			}
 			if n.Kind == graph.KindEach {
+				if len(n.Deps) != 1 {
+					err = fmt.Errorf("an each node with dependencies besides its list (nodes.EachN) has no spec form")
+					break
+				}
 				d.kind, d.list = "each", n.Deps[0]
 				d.typSet = false
 				if n.Each != nil {
@@ -174,7 +180,7 @@ func joinComment(a, b string) string {
 	return a + "; " + b
 }
 
-func declareHTTP(n *graph.Node, d *nodeDecl, js string) (*upstreamDecl, error) {
+func declareHTTP(n *graphdef.Node, d *nodeDecl, js string) (*upstreamDecl, error) {
 	d.http = &httpDecl{}
 	if err := json.Unmarshal([]byte(js), d.http); err != nil {
 		return nil, fmt.Errorf("bad %s annotation: %w", metaHTTP, err)

@@ -56,8 +56,8 @@ func newLoanGraph(t testing.TB) *loanGraph {
 		<-ctx.Done() // slow; the Or decides without it and cancels it
 		return false, ctx.Err()
 	})
-	verified := nodes.Or(b, "verified", idCheck, docCheck)
-	ok := nodes.And(b, "eligible", verified, rich)
+	verified := nodes.Or(b, "verified", []nodes.Ref[bool]{idCheck, docCheck})
+	ok := nodes.And(b, "eligible", []nodes.Ref[bool]{verified, rich})
 	fraud := nodes.Fetch1(b, "fraud_score", customer, func(ctx context.Context, id string) (float64, error) {
 		time.Sleep(60 * time.Millisecond) // ignores its context: its timeout ends it
 		return 0.1, nil
@@ -69,7 +69,7 @@ func newLoanGraph(t testing.TB) *loanGraph {
 	premium := nodes.Value(b, "premium_offer", "premium")
 	standard := nodes.Fetch0(b, "standard_offer", func(ctx context.Context) (string, error) { return "standard", nil })
 	manual := nodes.Value(b, "manual_review", "manual")
-	offer := nodes.Switch(b, "offer", profile, manual, nodes.On("gold", premium), nodes.On("silver", standard))
+	offer := nodes.Switch(b, "offer", profile, nodes.Cases(nodes.On("gold", premium), nodes.On("silver", standard)), nodes.Default(manual))
 	decision := nodes.If(b, "decision", ok, offer, manual)
 	approve := nodes.Fetch1(b, "approve", decision, func(ctx context.Context, d string) (string, error) {
 		time.Sleep(5 * time.Millisecond)

@@ -111,7 +111,7 @@ func criticalSet(rec *executor.Record) (nodes map[int]bool, edges map[[2]int]boo
 func shapes(g *graph.Graph) []executor.NodeRecord {
 	out := make([]executor.NodeRecord, g.Len())
 	for i := range out {
-		out[i] = executor.ShapeOf(g.Node(graph.NodeID(i)))
+		out[i] = executor.ShapeOf(g, graph.NodeID(i))
 	}
 	return out
 }

@@ -54,7 +54,7 @@ func allDOTs(t *testing.T) map[string][]byte {
 	awkward := awkwardGraph(t)
 	var all []graph.Target
 	for _, id := range awkward.Order() {
-		all = append(all, id)
+		all = append(all, graph.Named(awkward.Name(id)))
 	}
 	awkRes, err := executor.Run(context.Background(), awkward, []executor.Binding{executor.BindNamed(`in "quoted" \N`, "x")}, all...)
 	if err != nil {
@@ -193,8 +193,8 @@ func TestTraceJSONHasOneCompleteEventPerExecutedNode(t *testing.T) {
 					}
 				}
 				lanes[e.TID] = append(lanes[e.TID], span{*e.TS, *e.TS + *e.Dur})
-				i := rec.Lookup(e.Name)
-				if i < 0 || e.Args["outcome"] != rec.Nodes[i].Outcome.String() {
+				nrec, err := rec.Lookup(e.Name)
+				if err != nil || e.Args["outcome"] != nrec.Outcome.String() {
 					t.Errorf("event %q: outcome %v, want the node's", e.Name, e.Args["outcome"])
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/graph"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -113,7 +114,7 @@ func (f *runGraphFn) Setup(ctx context.Context) error {
 	f.nodeNames = make([]string, g.Len())
 	f.outcomes = make([][backfill.NumOutcomes]beam.Counter, g.Len())
 	for id := range g.Len() {
-		n := g.Nodes()[id].Name
+		n := g.Name(graph.NodeID(id))
 		f.nodeNames[id] = n
 		for o := range backfill.NumOutcomes {
 			f.outcomes[id][o] = beam.NewCounter("featgraph", "node."+n+"."+executor.Outcome(o).String())

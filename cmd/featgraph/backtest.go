@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphdef"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"io"
 	"os"
 	"path/filepath"
@@ -332,12 +334,12 @@ func (bt *backtester) build() error {
 	for _, kv := range bt.cfg.upstreams {
 		liveUp[kv[0]] = true
 	}
-	descs := slices.Clone(orig.Nodes())
+	descs := slices.Clone(graphx.Nodes(orig))
 	bt.live = make([]bool, len(descs))
 	for i := range descs {
 		d := &descs[i]
 		id := graph.NodeID(i)
-		if !spec.CallsOut(d) {
+		if !spec.CallsOut(orig, id) {
 			continue // an expr node computes: the candidate's logic runs
 		}
 		bt.blocking = append(bt.blocking, id)
@@ -367,7 +369,7 @@ func (bt *backtester) build() error {
 			each := *d.Each
 			each.Limit = 0
 			each.Split = func(list any) []any { return []any{list} }
-			each.Elem = func(ctx context.Context, _ any) (any, error) {
+			each.Elem = func(ctx context.Context, _ any, _ []any) (any, error) {
 				a := answerOf(ctx, id)
 				return a.value, a.err
 			}
@@ -375,7 +377,7 @@ func (bt *backtester) build() error {
 			d.Each = &each
 		}
 	}
-	g, err := graph.New(descs)
+	g, err := graphx.New(descs)
 	if err != nil {
 		return fmt.Errorf("--spec %s: copying its graph: %w", bt.cfg.specPath, err)
 	}
@@ -584,7 +586,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 			sh.Diff = append(sh.Diff, shadow.DiffValues(lv, cv))
 		}
 		for _, id := range bt.blocking {
-			if o := res.Node(id).Outcome; o != executor.OutcomeSkipped && o != executor.OutcomeCanceled {
+			if o := res.Node(graphx.At(res.Graph(), id)).Outcome; o != executor.OutcomeSkipped && o != executor.OutcomeCanceled {
 				it.fed = append(it.fed, feedCount{id: id, feed: answers[id].feed})
 			}
 		}
@@ -608,12 +610,12 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Bin
 		}
 	}
 	for _, v := range rec.Inputs {
-		id, ok := g.Lookup(v.Name)
-		if !ok {
+		id, err := g.Lookup(v.Name)
+		if err != nil {
 			it.missing = append(it.missing, v.Name)
 			continue
 		}
-		n := g.Node(id)
+		n := graphx.Node(g, id)
 		if n.Kind != graph.KindInput {
 			return nil, nil, nil, nil, fmt.Errorf("node %q: recorded as an input, the candidate has a %s node", v.Name, n.Kind)
 		}
@@ -627,16 +629,16 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Bin
 		inputs = append(inputs, executor.BindNamed(v.Name, x))
 	}
 	for _, v := range rec.Fetches {
-		id, ok := g.Lookup(v.Name)
-		if !ok {
+		id, err := g.Lookup(v.Name)
+		if err != nil {
 			it.missing = append(it.missing, v.Name)
 			continue
 		}
-		n := g.Node(id)
+		n := graphx.Node(g, id)
 		switch {
 		case n.Kind == graph.KindInput:
 			return nil, nil, nil, nil, fmt.Errorf("node %q: recorded as a %s node, the candidate has an input", v.Name, v.Kind)
-		case !spec.CallsOut(n):
+		case !spec.CallsOut(g, id):
 			continue // the candidate computes it
 		}
 		switch v.Outcome {
@@ -659,12 +661,12 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Bin
 	}
 	var missingTargets []string
 	for _, v := range rec.Targets {
-		id, ok := g.Lookup(v.Name)
-		if !ok {
+		id, err := g.Lookup(v.Name)
+		if err != nil {
 			missingTargets = append(missingTargets, v.Name)
 			continue
 		}
-		targets = append(targets, id)
+		targets = append(targets, graphx.At(g, id))
 		lives = append(lives, v)
 	}
 	if len(targets) == 0 {
@@ -675,7 +677,7 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Bin
 }
 
 // decodeRecorded decodes a recorded value into node n's type.
-func decodeRecorded(n *graph.Node, v decisionlog.LoggedValue) (any, error) {
+func decodeRecorded(n *graphdef.Node, v decisionlog.LoggedValue) (any, error) {
 	t := n.Type
 	if t == nil {
 		t = reflect.TypeFor[any]()

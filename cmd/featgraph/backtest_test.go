@@ -66,14 +66,14 @@ func runSpec(t *testing.T, path string, getenv func(string) string, reqs []carda
 			t.Fatal(err)
 		}
 	}
-	id, _ := s.Graph().Lookup("decision")
+	id := graph.Named("decision")
 	var out []map[string]any
 	for _, r := range reqs {
 		inputs := []executor.Binding{
 			executor.BindNamed("transaction_id", r.TransactionID), executor.BindNamed("card_id", r.CardID),
 			executor.BindNamed("customer_id", r.CustomerID), executor.BindNamed("merchant_id", r.MerchantID),
 		}
-		res, err := ex.Run(fetchers.WithRequestCache(ctx), inputs, graph.Target(id))
+		res, err := ex.Run(fetchers.WithRequestCache(ctx), inputs, id)
 		if res == nil {
 			t.Fatal(err)
 		}

@@ -191,8 +191,9 @@ func printDemo(w io.Writer, run *demoRun) {
 	g := ca.Graph
 	var sequential time.Duration
 	var fetches int
+	nrs := res.Nodes()
 	for _, id := range g.Order() {
-		n := res.Node(id)
+		n := nrs[id]
 		start, took := "-", "-"
 		if n.Outcome != executor.OutcomeSkipped {
 			start, took = ms(n.Start), ms(n.Duration())

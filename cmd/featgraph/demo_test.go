@@ -31,8 +31,8 @@ func nodeNames(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, n := range ca.Graph.Nodes() {
-		names = append(names, n.Name)
+	for _, id := range ca.Graph.Order() {
+		names = append(names, ca.Graph.Name(id))
 	}
 	return names
 }

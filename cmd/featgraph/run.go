@@ -85,8 +85,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	var targets []graph.Target
 	for _, name := range s.Targets() {
-		id, _ := s.Graph().Lookup(name)
-		targets = append(targets, id)
+		targets = append(targets, graph.Named(name))
 	}
 
 	// Outputs are checked before the run: a bad path costs no run.
@@ -236,8 +235,7 @@ func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 	}
 	fmt.Fprintf(w, "\nwall time %s\n", ms(res.Duration()))
 	for _, name := range s.Targets() {
-		id, _ := res.Graph().Lookup(name)
-		v, err := res.Value(id)
+		v, err := res.Value(graph.Named(name))
 		if err != nil {
 			fmt.Fprintf(w, "%s: no value: %s\n", name, shorten(cleanNodeMessage(firstLine(err.Error()), name), 120))
 			continue
@@ -287,8 +285,7 @@ func printJSON(w io.Writer, s *spec.Spec, res *executor.Result) error {
 		out.Nodes = append(out.Nodes, j)
 	}
 	for _, name := range s.Targets() {
-		id, _ := res.Graph().Lookup(name)
-		if v, err := res.Value(id); err == nil {
+		if v, err := res.Value(graph.Named(name)); err == nil {
 			out.Targets[name] = jsonSafe(v)
 		}
 	}

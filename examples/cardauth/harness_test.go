@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/featgraph/featgraph/internal/graphx"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -40,10 +41,10 @@ func recordApproval(t *testing.T) (*executor.Record, cardauth.Decision) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fetches []graphtest.Node
-	for _, n := range ca.Graph.Nodes() {
+	var fetches []graph.Target
+	for _, n := range graphx.Nodes(ca.Graph) {
 		if n.Kind.Blocking() {
-			fetches = append(fetches, graphtest.Named(n.Name))
+			fetches = append(fetches, graph.Named(n.Name))
 		}
 	}
 	h := graphtest.New(t, ca.Graph, graphtest.Allow(fetches...), graphtest.RunTimeout(5*time.Second))
@@ -108,7 +109,7 @@ func TestHarnessBlockedCardSkipsTheModel(t *testing.T) {
 		Verdict: cardauth.Decline, Reason: "card blocked", ScoreSource: cardauth.ScoreSkipped,
 	})
 	run.ExpectSkipped(ca.ModelScore)
-	run.ExpectBranch(ca.Score, graphtest.Named("no_model_score"))
+	run.ExpectBranch(ca.Score, graph.Named("no_model_score"))
 	run.ExpectOK(ca.PrePolicy, ca.Features, ca.Affordability)
 }
 
@@ -137,7 +138,7 @@ func TestHarnessModelScoreDecides(t *testing.T) {
 			})
 			run.ExpectOK(ca.ModelScore)
 			run.ExpectBranch(ca.Score, ca.ModelScore)
-			run.ExpectSkipped(graphtest.Named("no_model_score"))
+			run.ExpectSkipped(graph.Named("no_model_score"))
 		})
 	}
 }

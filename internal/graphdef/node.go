@@ -1,21 +1,16 @@
-package graph
+// Package graphdef holds the node descriptors that featgraph's front ends
+// (package nodes, the YAML spec, the test harness, the pictures, the
+// executor) share. It is internal so that a user can neither build a
+// descriptor by hand nor change one inside a built graph: see the comment
+// in graph/doc.go for how the packages reach the descriptors of a public
+// *graph.Builder or *graph.Graph.
+package graphdef
 
 import (
 	"context"
 	"reflect"
 	"time"
 )
-
-// NodeID identifies a node inside one Graph: its index in declaration order.
-type NodeID int32
-
-// ID returns id itself, so that a NodeID can be passed wherever a [Target] is wanted.
-func (id NodeID) ID() NodeID { return id }
-
-// A Target names a node to compute: a [Ref] or a [NodeID].
-type Target interface {
-	ID() NodeID
-}
 
 // FetchFunc is the body of a fetch node. args holds the values of the node's
 // Deps, in order; the slice is only valid during the call.
@@ -29,8 +24,10 @@ type ComputeFunc func(args []any) (any, error)
 // applies, which is an error.
 type ChooseFunc func(args []any) (int, error)
 
-// ElemFunc fetches one element of an Each node.
-type ElemFunc func(ctx context.Context, elem any) (any, error)
+// ElemFunc fetches one element of an Each node. extra holds the values of
+// the node's Deps after the first (the list), in order; the slice is only
+// valid during the call.
+type ElemFunc func(ctx context.Context, elem any, extra []any) (any, error)
 
 // FallbackFunc gives the value a node takes when it fails: it receives the
 // cause (an error, a timeout, a panic, a failed dependency). Returning an
