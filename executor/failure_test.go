@@ -130,8 +130,8 @@ func TestCallerMistakesMatchErrInvalidRun(t *testing.T) {
 		{"unknown name", []executor.Binding{executor.BindNamed("amnt", 12)}, []graph.Target{both}, `executor: invalid run: binding input "amnt": no such node`},
 		{"not an input", []executor.Binding{executor.BindNamed("both", "x")}, []graph.Target{both}, `executor: invalid run: binding input "both": it is a compute node, not an input`},
 		{"bound twice", []executor.Binding{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `executor: invalid run: binding input "card": bound twice`},
-		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `executor: invalid run: binding input "elsewhere": not a node of this graph`},
-		{"foreign target", nil, []graph.Target{foreign}, `executor: invalid run: target "elsewhere": not a node of this graph`},
+		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `executor: invalid run: binding input "elsewhere": Ref of another graph`},
+		{"foreign target", nil, []graph.Target{foreign}, `executor: invalid run: target "elsewhere": Ref of another graph`},
 		{"nil target", nil, []graph.Target{nil}, `executor: invalid run: target #0 is nil`},
 		{"no target", nil, nil, "executor: invalid run: no target"},
 	}
@@ -140,6 +140,12 @@ func TestCallerMistakesMatchErrInvalidRun(t *testing.T) {
 			res, err := executor.Run(context.Background(), g, tt.inputs, tt.targets...)
 			if !errors.Is(err, executor.ErrInvalidRun) || err.Error() != tt.want || res != nil {
 				t.Errorf("Run = %v, %v; want a nil Result and %q, matching ErrInvalidRun", res, err, tt.want)
+			}
+			if strings.Contains(tt.name, "foreign") || tt.name == "unknown name" {
+				var un *graph.UnknownNodeError
+				if !errors.Is(err, graph.ErrUnknownNode) || !errors.As(err, &un) {
+					t.Errorf("%v does not match graph.ErrUnknownNode and *graph.UnknownNodeError", err)
+				}
 			}
 		})
 	}

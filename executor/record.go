@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
-	"github.com/featgraph/featgraph/internal/millis"
 	"github.com/featgraph/featgraph/internal/graphdef"
 	"github.com/featgraph/featgraph/internal/graphx"
+	"github.com/featgraph/featgraph/internal/millis"
 )
 
 // Record is a finished run written down as plain data: the graph's shape

@@ -13,7 +13,9 @@ func TestDiffValues(t *testing.T) {
 	val := func(raw string) decisionlog.LoggedValue {
 		return decisionlog.LoggedValue{Name: "decision", Outcome: executor.OutcomeOK, Value: json.RawMessage(raw)}
 	}
-	none := func(o executor.Outcome) decisionlog.LoggedValue { return decisionlog.LoggedValue{Name: "decision", Outcome: o} }
+	none := func(o executor.Outcome) decisionlog.LoggedValue {
+		return decisionlog.LoggedValue{Name: "decision", Outcome: o}
+	}
 	hashed := func(h string) decisionlog.LoggedValue {
 		return decisionlog.LoggedValue{Name: "decision", Outcome: executor.OutcomeOK, Hash: h}
 	}
