@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/deadline"
 	"github.com/featgraph/featgraph/internal/graphdef"
 	"github.com/featgraph/featgraph/internal/graphx"
-	"github.com/featgraph/featgraph/timeouts"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -65,7 +65,7 @@ func (s *run) retryAgain(ctx context.Context, n graph.NodeID, attempts int32, er
 	if perr != nil || !ok {
 		return false, perr
 	}
-	return timeouts.Sleep(ctx, timeouts.Backoff(node.Retry.Backoff, int(attempts), 0)), nil
+	return deadline.Sleep(ctx, deadline.Backoff(node.Retry.Backoff, int(attempts), 0)), nil
 }
 
 func callRetryable(node *graphdef.Node, err error) (ok bool, perr error) {

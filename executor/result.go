@@ -176,7 +176,9 @@ func (r *Result) Err() error {
 // Release gives the run's memory back to the Executor. It is safe on a nil
 // Result (so that defer res.Release() may come before the error check) and
 // when called again. Nodes still running past the deadline keep the memory
-// until they return.
+// until they return. What was read from the Result before — values from Get
+// and Value, NodeResults and their causes, a Record, the critical path —
+// may be kept after Release; the Result itself, and any copy of it, may not.
 func (r *Result) Release() {
 	if r == nil || r.run == nil {
 		return

@@ -13,8 +13,8 @@ import (
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/deadline"
 	"github.com/featgraph/featgraph/nodes"
-	"github.com/featgraph/featgraph/timeouts"
 )
 
 // promise is one promise of Run (see truth_test.go), as a graph to run once
@@ -123,7 +123,7 @@ func promises(t *testing.T) []promise {
 	ps = append(ps, promise{name: "fail fast, root first in time", timing: []string{"slow"},
 		build: func(b *graph.Builder) []graph.Target {
 			target, _ := buildFailFast(b, func(ctx context.Context) (int, error) {
-				if !timeouts.Sleep(ctx, 20*time.Millisecond) {
+				if !deadline.Sleep(ctx, 20*time.Millisecond) {
 					return 0, ctx.Err()
 				}
 				return 1, nil

@@ -79,7 +79,7 @@ func BenchmarkHedging(b *testing.B) {
 			srv, hits := tailServer(42, mode.tail)
 			defer srv.Close()
 			opts := []fetchers.Option{}
-			if mode.hedge.Enabled() {
+			if mode.hedge != (timeouts.HedgePolicy{}) {
 				opts = append(opts, fetchers.WithHedging(mode.hedge))
 			}
 			u, err := fetchers.NewUpstream("features", srv.URL, opts...)

@@ -76,7 +76,7 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 		fetchers.WithBreaker(gobreaker.Settings{Timeout: time.Minute, ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")
-	acct := fetchers.JSON1[string, account](b, "account", u, id,
+	acct := fetchers.JSON1[account](b, "account", u, id,
 		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil },
 		nodes.Fallback(account{ID: "unknown"}), nodes.Timeout(time.Second))
 	g, err := b.Build()

@@ -24,8 +24,8 @@ func TestCacheMakesOneCallForTwoNodes(t *testing.T) {
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")
 	get := func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil }
-	full := fetchers.JSON1[string, account](b, "account", u, id, get)
-	limit := fetchers.JSON1[string, struct {
+	full := fetchers.JSON1[account](b, "account", u, id, get)
+	limit := fetchers.JSON1[struct {
 		Limit int `json:"limit"`
 	}](b, "limit", u, id, get)
 	g, err := b.Build()

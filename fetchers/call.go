@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/featgraph/featgraph/internal/hedge"
 )
 
 // Response is an upstream's answer to a call: its status (always 2xx when
@@ -54,10 +56,10 @@ func (u *Upstream) callOnce(ctx context.Context, p *prepared) (*Response, error)
 		return nil, u.errorf(p, 0, 0, &CircuitOpenError{State: state, Err: gobreaker.ErrOpenState})
 	}
 	u.hedgeBudget.Earn()
-	if !p.repeat || !u.hedge.Enabled() {
+	if !p.repeat || !hedge.Enabled(u.hedge) {
 		return u.leg(ctx, p)
 	}
-	delay, ok := u.hedge.After(u.latency.quantile)
+	delay, ok := hedge.Delay(u.hedge, u.latency.quantile)
 	if !ok {
 		return u.leg(ctx, p)
 	}

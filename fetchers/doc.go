@@ -10,7 +10,7 @@
 //
 //	accounts, _ := fetchers.NewUpstream("accounts", "http://accounts.internal",
 //		fetchers.WithHedging(timeouts.HedgeAtQuantile(0.95, time.Millisecond)))
-//	account := fetchers.JSON1[string, Account](b, "account", accounts, cardID,
+//	account := fetchers.JSON1[Account](b, "account", accounts, cardID,
 //		func(id string) (fetchers.Request, error) { return fetchers.GetPathRequest("/accounts/{id}", id) },
 //		nodes.Timeout(80*time.Millisecond), nodes.Fallback(Account{}))
 //

@@ -50,9 +50,9 @@ func Example() {
 
 	b := graph.NewBuilder()
 	card := nodes.Input[string](b, "card")
-	account := fetchers.JSON1[string, Account](b, "account", accounts, card, byID,
+	account := fetchers.JSON1[Account](b, "account", accounts, card, byID,
 		nodes.Timeout(time.Second), nodes.Fallback(Account{}))
-	currency := fetchers.JSON1[string, Currency](b, "currency", accounts, card, byID,
+	currency := fetchers.JSON1[Currency](b, "currency", accounts, card, byID,
 		nodes.Timeout(time.Second))
 	g, err := b.Build()
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"go.opentelemetry.io/otel/propagation"
 
-	"github.com/featgraph/featgraph/timeouts"
+	"github.com/featgraph/featgraph/internal/deadline"
 )
 
 // legState follows one leg (a request and its retries) through
@@ -164,7 +164,7 @@ func (u *Upstream) beforeAttempt(_ retryablehttp.Logger, req *http.Request, atte
 	if st := legStateFrom(req.Context()); st != nil {
 		st.attempt = attempt
 	}
-	if left, ok := timeouts.FromContext(req.Context()).Remaining(time.Now()); ok {
+	if left, ok := deadline.Remaining(req.Context(), time.Now()); ok {
 		req.Header.Set(DeadlineHeader, strconv.FormatInt(left.Milliseconds(), 10))
 	}
 }

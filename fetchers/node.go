@@ -35,8 +35,10 @@ func JSON0[T any](b *graph.Builder, name string, up *Upstream, req Request, opts
 }
 
 // JSON1 declares a fetch node that builds a Request from one dependency,
-// sends it to up and decodes the JSON answer into a T.
-func JSON1[A, T any](b *graph.Builder, name string, up *Upstream, depA nodes.Ref[A], build func(A) (Request, error), opts ...nodes.Option) nodes.Ref[T] {
+// sends it to up and decodes the JSON answer into a T. T comes first so
+// that it is the only type argument to write: JSON1[Account](...) infers A
+// from depA.
+func JSON1[T, A any](b *graph.Builder, name string, up *Upstream, depA nodes.Ref[A], build func(A) (Request, error), opts ...nodes.Option) nodes.Ref[T] {
 	checkUpstream(b, name, up)
 	return nodes.Fetch1(b, name, depA, func(ctx context.Context, a A) (T, error) {
 		return requestJSON[T](ctx, up, name, func() (Request, error) { return build(a) })
@@ -44,8 +46,9 @@ func JSON1[A, T any](b *graph.Builder, name string, up *Upstream, depA nodes.Ref
 }
 
 // JSON2 declares a fetch node that builds a Request from two
-// dependencies, sends it to up and decodes the JSON answer into a T.
-func JSON2[A, B, T any](b *graph.Builder, name string, up *Upstream, depA nodes.Ref[A], depB nodes.Ref[B], build func(A, B) (Request, error), opts ...nodes.Option) nodes.Ref[T] {
+// dependencies, sends it to up and decodes the JSON answer into a T:
+// JSON2[Account](...) infers A and B from depA and depB.
+func JSON2[T, A, B any](b *graph.Builder, name string, up *Upstream, depA nodes.Ref[A], depB nodes.Ref[B], build func(A, B) (Request, error), opts ...nodes.Option) nodes.Ref[T] {
 	checkUpstream(b, name, up)
 	return nodes.Fetch2(b, name, depA, depB, func(ctx context.Context, a A, bv B) (T, error) {
 		return requestJSON[T](ctx, up, name, func() (Request, error) { return build(a, bv) })

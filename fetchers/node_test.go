@@ -23,7 +23,7 @@ func runAccount(t *testing.T, u *fetchers.Upstream, opts ...nodes.Option) execut
 	t.Helper()
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")
-	acct := fetchers.JSON1[string, account](b, "account", u, id,
+	acct := fetchers.JSON1[account](b, "account", u, id,
 		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil }, opts...)
 	g, err := b.Build()
 	if err != nil {
@@ -183,5 +183,38 @@ func TestPathAndQueryJoinBase(t *testing.T) {
 	}
 	if got.ID != "/v1/accounts/a b?a=2&z=1" {
 		t.Errorf("server saw %q", got.ID)
+	}
+}
+
+// JSON1 and JSON2 take the answer's type first, so that it is the only
+// type argument to write: the dependencies' types are inferred.
+func TestJSONNodesInferDependencyTypes(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		writeJSON(w, http.StatusOK, `{"id":"`+strings.TrimPrefix(r.URL.Path, "/accounts/")+`","limit":`+r.URL.Query().Get("limit")+`}`)
+	})
+	u := newUpstream(t, f)
+	b := graph.NewBuilder()
+	card := nodes.Input[string](b, "card")
+	limit := nodes.Input[int](b, "limit")
+	one := fetchers.JSON1[account](b, "one", u, card, func(id string) (fetchers.Request, error) {
+		return fetchers.GetRequest("/accounts/"+id, "limit", "7"), nil
+	})
+	two := fetchers.JSON2[account](b, "two", u, card, limit, func(id string, n int) (fetchers.Request, error) {
+		return fetchers.GetRequest("/accounts/"+id, "limit", strconv.Itoa(n)), nil
+	})
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g,
+		[]executor.Binding{executor.Bind(card, "a1"), executor.Bind(limit, 300)}, one, two)
+	if res == nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	for ref, want := range map[nodes.Ref[account]]account{one: {ID: "a1", Limit: 7}, two: {ID: "a1", Limit: 300}} {
+		if got, err := executor.Get(res, ref); err != nil || got != want {
+			t.Errorf("%s = %+v, %v; want %+v", ref.Name(), got, err, want)
+		}
 	}
 }

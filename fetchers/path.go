@@ -158,7 +158,7 @@ func PathOf(template string, values ...string) (string, error) {
 // errors show the template rather than the values. The error is that of a
 // bad template or value; the request is checked again when sent.
 //
-//	fetchers.JSON1[string, Account](b, "account", accounts, cardID,
+//	fetchers.JSON1[Account](b, "account", accounts, cardID,
 //		func(id string) (fetchers.Request, error) { return fetchers.GetPathRequest("/accounts/{id}", id) })
 func GetPathRequest(template string, values ...string) (Request, error) {
 	r := Request{Method: http.MethodGet, Path: template, PathValues: append([]string{}, values...)}

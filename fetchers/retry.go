@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/featgraph/featgraph/timeouts"
+	"github.com/featgraph/featgraph/internal/deadline"
 )
 
 // checkRetry is the Upstream's retryablehttp.CheckRetry: retry only
@@ -41,7 +41,7 @@ func (u *Upstream) checkRetry(ctx context.Context, resp *http.Response, err erro
 		st.stopped = &RetryBudgetError{Wait: wait, MaxWait: u.client.RetryWaitMax, RetryAfter: retryAfter, Cause: cause}
 		return false, nil
 	}
-	if left, ok := timeouts.FromContext(ctx).Remaining(time.Now()); ok && wait+u.attemptFloor() >= left {
+	if left, ok := deadline.Remaining(ctx, time.Now()); ok && wait+u.attemptFloor() >= left {
 		st.stopped = &RetryBudgetError{Wait: wait, Left: left, RetryAfter: retryAfter, Cause: cause}
 		return false, nil
 	}

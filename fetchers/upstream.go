@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/featgraph/featgraph/internal/hedge"
 	"github.com/featgraph/featgraph/timeouts"
 )
 
@@ -49,7 +50,7 @@ type Upstream struct {
 	breaker   *gobreaker.TwoStepCircuitBreaker[struct{}]
 
 	hedge       timeouts.HedgePolicy
-	hedgeBudget *timeouts.HedgeBudget
+	hedgeBudget *hedge.Budget
 
 	hooks      []func(*http.Request) error
 	redirects  RedirectPolicy
@@ -127,7 +128,7 @@ func NewUpstream(name, baseURL string, opts ...Option) (*Upstream, error) {
 		settings.IsExcluded = func(err error) bool { return errors.Is(err, context.Canceled) }
 	}
 	u.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](settings)
-	u.hedgeBudget = u.hedge.NewBudget()
+	u.hedgeBudget = hedge.For(u.hedge)
 	// The client sees a transport without CloseIdleConnections on purpose:
 	// retryablehttp closes the idle connections of its client after every
 	// failed call, which for a shared Upstream would drop the warm pool of

@@ -29,9 +29,13 @@
 // A failed assertion prints the run's outcomes as a table (node, kind,
 // outcome, duration, cause, stub), not a dump.
 //
-// [RandomFaults] and [Inject] add latency, errors, panics or hangs to chosen
-// or seeded random fetch nodes, to check that fallbacks keep a decision
-// possible. [Replay] turns a run record with values (made in production by
+// One way each to make a node misbehave: [Delay] slows it, [StubError],
+// [StubPanic] and [StubHang] make it fail, and [RandomFaults] adds latency,
+// errors, panics or hangs to seeded random fetch nodes, to check that
+// fallbacks keep a decision possible. The run's deadline, like any executor
+// setting, is given with [ExecutorOptions](executor.WithRunTimeout(d)).
+//
+// [Replay] turns a run record with values (made in production by
 // executor.Result.RecordValues, kept as JSON with Record.WriteJSON, read
 // back by executor.ReadRecord) into stubs, so a production run can be
 // reproduced with no backends.

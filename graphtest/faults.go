@@ -75,21 +75,10 @@ func (f *Fault) apply(ctx context.Context, h *Harness) error {
 	return nil
 }
 
-// Inject gives node n a fault of the given kind (a latency of 100ms for
-// FaultLatency; see [InjectLatency]). The fault applies on top of the
-// node's stub, or of its real body when [Allow]ed.
-func Inject(n graph.Target, kind FaultKind) Option {
-	return inject(n, Fault{Kind: kind, Latency: 100 * time.Millisecond})
-}
-
-// InjectLatency delays node n by d before its stub or real body runs.
-func InjectLatency(n graph.Target, d time.Duration) Option {
-	return inject(n, Fault{Kind: FaultLatency, Latency: d})
-}
-
+// inject gives node n fault f, for RandomFaults.
 func inject(n graph.Target, f Fault) Option {
 	return func(s *setup) error {
-		what := fmt.Sprintf("Inject(%q, %v)", name(n), f.Kind)
+		what := fmt.Sprintf("%v fault in %q", f.Kind, name(n))
 		if f.Kind < FaultLatency || f.Kind > FaultHang {
 			return fmt.Errorf("%s: unknown fault kind", what)
 		}
@@ -174,14 +163,18 @@ func MaxLatency(d time.Duration) FaultOption {
 
 // RandomFaults draws faults for the candidate nodes from seed: the same
 // seed and graph always give the same faults, listed by [Harness.Faults]
-// and shown in the outcome table. Nodes given a fault with [Inject] keep it.
-// A test typically loops over seeds and checks that the decision still has
-// a value:
+// and shown in the outcome table. A fault applies on top of the node's stub
+// (or real body, when [Allow]ed); nodes the test makes fail by hand
+// ([StubError], [StubPanic], [StubHang]) keep their own failure. A test
+// typically loops over seeds and checks that the decision still has a
+// value:
 //
 //	for seed := range uint64(50) {
-//		h := graphtest.New(t, g, stubs, graphtest.RunTimeout(700*time.Millisecond), graphtest.RandomFaults(seed))
+//		h := graphtest.New(t, g, graphtest.Stub(account, acct), graphtest.Stub(model, 0.2),
+//			graphtest.ExecutorOptions(executor.WithRunTimeout(700*time.Millisecond)),
+//			graphtest.RandomFaults(seed))
 //		run := h.Run(ctx, inputs, decision)
-//		run.ExpectValue(decision)
+//		run.ExpectHasValue(decision)
 //	}
 func RandomFaults(seed uint64, opts ...FaultOption) Option {
 	return func(s *setup) error {
@@ -212,8 +205,8 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 			slices.Sort(candidates)
 			candidates = slices.Compact(candidates)
 		}
-		// Faults are drawn once every option is applied, so that Inject wins
-		// whatever the order of the options.
+		// Faults are drawn once every option is applied, so that a failure
+		// stubbed by hand wins whatever the order of the options.
 		s.late = append(s.late, func(s *setup) error {
 			rng := rand.New(rand.NewPCG(seed, 0x5eed_f00d))
 			for _, id := range candidates {
@@ -221,7 +214,7 @@ func RandomFaults(seed uint64, opts ...FaultOption) Option {
 				// so that the other nodes' faults do not depend on it.
 				hit, kind := rng.Float64() < fp.rate, fp.kinds[rng.IntN(len(fp.kinds))]
 				latency := time.Millisecond + time.Duration(rng.Int64N(int64(fp.maxLatency-time.Millisecond)+1))
-				if !hit || s.h.stubs[id].fault != nil {
+				if st := s.h.stubs[id]; !hit || st.fault != nil || st.fails() {
 					continue
 				}
 				if err := inject(graph.Named(s.h.orig.Name(id)), Fault{Kind: kind, Latency: latency})(s); err != nil {

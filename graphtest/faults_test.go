@@ -12,22 +12,17 @@ import (
 	"github.com/featgraph/featgraph/graphtest"
 )
 
-func TestInjectedFaults(t *testing.T) {
+// Faults chosen by hand are stubs: a hang, an error, a panic, a delay.
+func TestFaultsByHand(t *testing.T) {
 	a := newAuthGraph(t)
-	h := graphtest.New(t, a.g, append(stubsExcept(a),
-		graphtest.Inject(a.device, graphtest.FaultHang),
-		graphtest.Inject(a.recent, graphtest.FaultError),
-		graphtest.Inject(a.model, graphtest.FaultPanic),
-		graphtest.InjectLatency(a.account, 5*time.Millisecond),
+	h := graphtest.New(t, a.g, append(stubsExcept(a, "device", "recent", "model"),
+		graphtest.StubHang(a.device),
+		graphtest.StubError(a.recent, errDown),
+		graphtest.StubPanic(a.model, "boom"),
+		graphtest.Delay(a.account, 5*time.Millisecond),
 	)...)
-	want := []graphtest.Fault{
-		{Node: "account", Kind: graphtest.FaultLatency, Latency: 5 * time.Millisecond},
-		{Node: "device", Kind: graphtest.FaultHang, Latency: 100 * time.Millisecond},
-		{Node: "recent", Kind: graphtest.FaultError, Latency: 100 * time.Millisecond},
-		{Node: "model", Kind: graphtest.FaultPanic, Latency: 100 * time.Millisecond},
-	}
-	if got := h.Faults(); !slices.Equal(got, want) {
-		t.Errorf("Faults() = %v, want %v", got, want)
+	if got := h.Faults(); len(got) != 0 {
+		t.Errorf("Faults() = %v, want none: they list drawn faults", got)
 	}
 	run := h.Run(context.Background(), inputs(a), a.decision, a.spent)
 	run.ExpectOutcomes(graphtest.Outcomes{
@@ -39,13 +34,13 @@ func TestInjectedFaults(t *testing.T) {
 		"model":    executor.OutcomeError,
 		"decision": executor.OutcomeError,
 	})
-	run.ExpectCause(a.recent, graphtest.ErrInjected)
+	run.ExpectCause(a.recent, errDown)
 	var p *executor.PanicError
 	if !errors.As(run.Node(a.model).Cause, &p) {
 		t.Errorf("model's cause %v is not a panic", run.Node(a.model).Cause)
 	}
 	if d := run.Node(a.account).Duration(); d < 5*time.Millisecond {
-		t.Errorf("account took %v, less than its injected 5ms", d)
+		t.Errorf("account took %v, less than its 5ms delay", d)
 	}
 }
 
@@ -83,13 +78,16 @@ func TestRandomFaultsAreDeterministic(t *testing.T) {
 	if none := faults(7, graphtest.FaultRate(0)); len(none) != 0 {
 		t.Errorf("rate 0 gave faults %v", none)
 	}
-	// An explicit fault wins over a drawn one.
+	// A failure stubbed by hand wins over a drawn fault, whatever the order
+	// of the options; a stubbed value does not.
 	h := graphtest.New(t, a.g, graphtest.RandomFaults(3, graphtest.FaultRate(1), graphtest.FaultKinds(graphtest.FaultError)),
-		graphtest.Inject(a.model, graphtest.FaultHang))
+		graphtest.StubHang(a.model), graphtest.Stub(a.device, Device{}))
+	var faulted []string
 	for _, f := range h.Faults() {
-		if f.Node == "model" && f.Kind != graphtest.FaultHang {
-			t.Errorf("model got %v, want the injected hang", f)
-		}
+		faulted = append(faulted, f.Node)
+	}
+	if slices.Contains(faulted, "model") || !slices.Contains(faulted, "device") {
+		t.Errorf("faults in %v, want one in device and none in model (stubbed to hang)", faulted)
 	}
 }
 
@@ -101,7 +99,7 @@ func TestFallbacksKeepADecisionUnderRandomFaults(t *testing.T) {
 	faulted := 0
 	for seed := range uint64(30) {
 		h := graphtest.New(t, a.g, append(stubsExcept(a),
-			graphtest.RunTimeout(2*time.Second),
+			graphtest.ExecutorOptions(executor.WithRunTimeout(2*time.Second)),
 			graphtest.RandomFaults(seed, graphtest.FaultRate(0.7), graphtest.MaxLatency(2*time.Millisecond),
 				graphtest.FaultNodes(a.device, a.recent, a.amounts)),
 		)...)

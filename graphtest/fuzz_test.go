@@ -55,7 +55,7 @@ func FuzzExecutor(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the generated graph does not build: %v\n%s", err, fz.describe())
 		}
-		opts := []graphtest.Option{graphtest.RunTimeout(fz.runTimeout())}
+		opts := []graphtest.Option{graphtest.ExecutorOptions(executor.WithRunTimeout(fz.runTimeout()))}
 		for i, n := range fz.nodes {
 			if n.isBlocking() {
 				opts = append(opts, graphtest.Allow(graph.Named(fz.name(i))))

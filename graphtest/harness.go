@@ -43,16 +43,15 @@ type setup struct {
 // Harness runs one graph in one test with stubbed nodes. Build it with [New];
 // it is safe for concurrent runs.
 type Harness struct {
-	t          testing.TB
-	orig       *graph.Graph
-	g          *graph.Graph
-	ex         *executor.Executor
-	stubs      []*nodeStub // by NodeID
-	released   chan struct{}
-	runTimeout time.Duration
-	exOpts     []executor.Option
-	faults     []Fault
-	inputs     []executor.Binding // replayed inputs
+	t        testing.TB
+	orig     *graph.Graph
+	g        *graph.Graph
+	ex       *executor.Executor
+	stubs    []*nodeStub // by NodeID
+	released chan struct{}
+	exOpts   []executor.Option
+	faults   []Fault
+	inputs   []executor.Binding // replayed inputs
 
 	mu    sync.Mutex
 	ended bool // the test's cleanups are done with the harness
@@ -115,11 +114,7 @@ func (h *Harness) build() error {
 	if err != nil {
 		return fmt.Errorf("building the stubbed graph: %w", err)
 	}
-	opts := slices.Clone(h.exOpts)
-	if h.runTimeout > 0 {
-		opts = append(opts, executor.WithRunTimeout(h.runTimeout))
-	}
-	ex, err := executor.New(g, opts...)
+	ex, err := executor.New(g, h.exOpts...)
 	if err != nil {
 		return fmt.Errorf("building the executor: %w", err)
 	}
@@ -135,8 +130,7 @@ func (h *Harness) Graph() *graph.Graph { return h.g }
 // Executor returns the executor of the stubbed graph.
 func (h *Harness) Executor() *executor.Executor { return h.ex }
 
-// Faults returns the faults injected by [Inject], [InjectLatency] and
-// [RandomFaults], in node order.
+// Faults returns the faults drawn by [RandomFaults], in node order.
 func (h *Harness) Faults() []Fault { return slices.Clone(h.faults) }
 
 // Calls returns how many times the stubbed body of n was called over all
@@ -153,23 +147,11 @@ func (h *Harness) Calls(n graph.Target) int {
 	return int(h.stubs[id].calls.Load())
 }
 
-// RunTimeout gives every run of the harness a deadline d (the SLA), as
-// executor.WithRunTimeout does.
-func RunTimeout(d time.Duration) Option {
-	return func(s *setup) error {
-		if d <= 0 {
-			return fmt.Errorf("RunTimeout(%v): not positive", d)
-		}
-		s.h.runTimeout = d
-		return nil
-	}
-}
-
-// ExecutorOptions passes options to the executor that runs the stubbed graph
-// (tracing, say, or executor.WithSequential to run it one node at a time
-// and tell whether a failure comes from concurrency). Give the run's
-// deadline with [RunTimeout], which the harness reads to check that hung
-// stubs will be ended.
+// ExecutorOptions passes options to the executor that runs the stubbed
+// graph: the same options production gives executor.New, such as the run's
+// deadline (executor.WithRunTimeout, which the harness reads to check that
+// hung stubs will be ended), tracing, or executor.WithSequential to run it
+// one node at a time and tell whether a failure comes from concurrency.
 func ExecutorOptions(opts ...executor.Option) Option {
 	return func(s *setup) error {
 		s.h.exOpts = append(s.h.exOpts, opts...)
@@ -209,7 +191,7 @@ func (h *Harness) Run(ctx context.Context, inputs []executor.Binding, targets ..
 func (h *Harness) checkStrict(ctx context.Context, targets []graph.Target) error {
 	var unstubbed, unbounded []string
 	_, ctxDeadline := ctx.Deadline()
-	bounded := h.ex.RunTimeout() > 0 || ctxDeadline // RunTimeout, or WithRunTimeout through ExecutorOptions
+	bounded := h.ex.RunTimeout() > 0 || ctxDeadline // executor.WithRunTimeout through ExecutorOptions
 	ancestors, err := h.orig.Ancestors(targets...)
 	if err != nil {
 		return err
@@ -231,7 +213,7 @@ func (h *Harness) checkStrict(ctx context.Context, targets []graph.Target) error
 	}
 	if len(unbounded) > 0 {
 		errs = append(errs, fmt.Errorf("node(s) %s may hang and have no timeout, and the run has no deadline: "+
-			"give the harness graphtest.RunTimeout or the context a deadline", strings.Join(unbounded, ", ")))
+			"give the harness graphtest.ExecutorOptions(executor.WithRunTimeout(d)) or the context a deadline", strings.Join(unbounded, ", ")))
 	}
 	return errors.Join(errs...)
 }

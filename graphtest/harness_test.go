@@ -87,16 +87,28 @@ func TestStubFuncSeesTypedDependencies(t *testing.T) {
 
 func TestStubFuncWithDeps(t *testing.T) {
 	a := newAuthGraph(t)
-	h := graphtest.New(t, a.g, append(stubsExcept(a, "model"), graphtest.RunTimeout(time.Minute),
-		graphtest.StubFunc(a.model, func(ctx context.Context, d graphtest.Deps) (float64, error) {
+	h := graphtest.New(t, a.g, append(stubsExcept(a, "model"), graphtest.ExecutorOptions(executor.WithRunTimeout(time.Minute)),
+		graphtest.StubFunc(a.model, func(ctx context.Context, args nodes.Args) (float64, error) {
 			if _, ok := ctx.Deadline(); !ok {
 				return 0, errors.New("the model got no deadline")
 			}
-			return graphtest.Dep(d, a.device).Risk + float64(graphtest.Dep(d, a.spent))/100, nil
+			return nodes.Arg(args, a.device).Risk + float64(nodes.Arg(args, a.spent))/100, nil
 		}),
 	)...)
 	run := h.Run(context.Background(), inputs(a), a.decision)
 	graphtest.ExpectValue(run, a.model, 0.1+0.3)
+
+	// A Ref that is not a dependency of the node is an error of the node.
+	h = graphtest.New(t, a.g, append(stubsExcept(a, "model"),
+		graphtest.StubFunc(a.model, func(_ context.Context, args nodes.Args) (float64, error) {
+			return float64(len(nodes.Arg(args, a.card))), nil
+		}),
+	)...)
+	run = h.Run(context.Background(), inputs(a), a.model)
+	run.ExpectErrored(a.model)
+	if cause := run.Node(a.model).Cause; cause == nil || !strings.Contains(cause.Error(), `"card" is not a declared dependency`) {
+		t.Errorf("model's cause = %v, want nodes.Arg's complaint about card", cause)
+	}
 }
 
 func TestElementStubs(t *testing.T) {
@@ -202,7 +214,6 @@ func TestBuildErrorsAreListed(t *testing.T) {
 			graphtest.StubElem(a.amounts, -1, 3),
 			graphtest.StubEach(a.amounts, func(i int, elem int) (int, error) { return 0, nil }),
 			graphtest.Delay(a.spent, time.Millisecond),
-			graphtest.Inject(a.decision, graphtest.FaultError),
 			graphtest.StubFunc1(a.model, a.card, func(string) (float64, error) { return 0, nil }),
 		)
 		tb.Errorf("New did not stop the test")
@@ -216,7 +227,6 @@ func TestBuildErrorsAreListed(t *testing.T) {
 		`StubElem("amounts", -1): negative element index`,
 		`StubEach("amounts"): the function takes elements of type int, the list "recent" has type []string`,
 		`Delay("spent", 1ms): node "spent" is a compute node`,
-		`Inject("decision", error): node "decision" is a compute node`,
 		`StubFunc1("model"): "card" is not a dependency of node "model"`,
 	)
 	if strings.Contains(f.output(), "did not stop") {

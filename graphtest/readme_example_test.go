@@ -126,7 +126,7 @@ func TestDecisionSurvivesDeviceFaults(t *testing.T) {
 			graphtest.Stub(d.device, Device{Risk: 0.1}),
 			graphtest.Stub(d.model, 0.3),
 			graphtest.Forbid(d.kyc),
-			graphtest.RunTimeout(5*time.Second), // far past the device's timeout, even on a loaded machine
+			graphtest.ExecutorOptions(executor.WithRunTimeout(5*time.Second)), // far past the device's timeout, even on a loaded machine
 			// latency, an error, a panic or a hang, drawn from the seed
 			graphtest.RandomFaults(seed, graphtest.FaultNodes(d.device), graphtest.FaultRate(1)),
 		)

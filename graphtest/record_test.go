@@ -230,7 +230,7 @@ func TestRecordRejectsUnencodableValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := graphtest.New(t, g, graphtest.Allow(ch), graphtest.RunTimeout(time.Second))
+	h := graphtest.New(t, g, graphtest.Allow(ch), graphtest.ExecutorOptions(executor.WithRunTimeout(time.Second)))
 	run := h.Run(context.Background(), nil, ch)
 	if _, err := run.Result().RecordValues(); err == nil || !strings.Contains(err.Error(), `node "chan"`) {
 		t.Errorf("RecordValues of a channel value: %v, want an error naming the node", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/graphtest"
 	"github.com/featgraph/featgraph/nodes"
@@ -29,7 +30,7 @@ func TestSharedOperandOfADecidedOrIsNotCanceled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := graphtest.New(t, g, graphtest.Allow(n0), graphtest.RunTimeout(10*time.Second))
+	h := graphtest.New(t, g, graphtest.Allow(n0), graphtest.ExecutorOptions(executor.WithRunTimeout(10*time.Second)))
 	for range 20 {
 		run := h.Run(context.Background(), nil, n6)
 		graphtest.ExpectValue(run, n6, true)
@@ -65,7 +66,7 @@ func TestOperandNeededByALaterBranchIsNotCanceled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := graphtest.New(t, g, graphtest.Allow(slowCond, shared), graphtest.RunTimeout(10*time.Second))
+	h := graphtest.New(t, g, graphtest.Allow(slowCond, shared), graphtest.ExecutorOptions(executor.WithRunTimeout(10*time.Second)))
 	for range 5 {
 		run := h.Run(context.Background(), nil, both)
 		graphtest.ExpectValue(run, both, true)
@@ -94,7 +95,7 @@ func TestBranchEndingWhileTheIfChooses(t *testing.T) {
 	}
 	ifNode, _ := graph.Lookup[int](g, "if")
 	branch, _ := graph.Lookup[int](g, "branch")
-	h := graphtest.New(t, g, graphtest.Allow(branch), graphtest.RunTimeout(10*time.Second))
+	h := graphtest.New(t, g, graphtest.Allow(branch), graphtest.ExecutorOptions(executor.WithRunTimeout(10*time.Second)))
 	for range 3 {
 		run := h.Run(context.Background(), nil, ifNode, branch) // in this order, branch starts as the If chooses
 		graphtest.ExpectValue(run, ifNode, 1)

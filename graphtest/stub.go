@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/nodeargs"
+	"github.com/featgraph/featgraph/nodes"
 )
 
 // policy says whether a node's real body may run.
@@ -68,6 +70,12 @@ func (st *nodeStub) mayHang() bool {
 		}
 	}
 	return st.fault != nil && st.fault.Kind == FaultHang
+}
+
+// fails reports whether the test stubbed n to fail as a whole: an error, a
+// panic or a hang.
+func (st *nodeStub) fails() bool {
+	return st.whole != nil && (st.whole.err != nil || st.whole.isPanic || st.whole.hang)
 }
 
 // describe says in a few words how n is stubbed, for the outcome table.
@@ -293,7 +301,9 @@ func Stub[T any](ref graph.Ref[T], v T) Option {
 }
 
 // StubNamed makes the node called name return v, for tests that know only
-// names. v's type is checked against the node's when the harness is built.
+// names (a graph loaded from a spec): the by-name form of [Stub], as
+// executor.BindNamed is of executor.Bind. v's type is checked against the
+// node's when the harness is built.
 func StubNamed(name string, v any) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubNamed(%q)", name)
@@ -323,7 +333,8 @@ func nillable(t reflect.Type) bool {
 }
 
 // StubError makes node n fail with err; the executor wraps it with the
-// node's name, and errors.Is(cause, err) holds.
+// node's name, and errors.Is(cause, err) holds. [RandomFaults] leaves a node
+// stubbed with StubError, [StubPanic] or [StubHang] alone.
 func StubError(n graph.Target, err error) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubError(%q)", name(n))
@@ -404,9 +415,9 @@ func Allow(nodes ...graph.Target) Option {
 	}
 }
 
-// Delay makes node n wait d before doing what its stub (or real body) does,
-// as a slow service would: the wait ends early, with the context's error,
-// when the node's context ends.
+// Delay makes fetch or each node n wait d before doing what its stub (or
+// real body, when [Allow]ed) does, as a slow service would: the wait ends
+// early, with the context's error, when the node's context ends.
 func Delay(n graph.Target, d time.Duration) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("Delay(%q, %v)", name(n), d)
@@ -471,35 +482,25 @@ func StubFunc3[A, B, C, T any](ref graph.Ref[T], a graph.Ref[A], b graph.Ref[B],
 	}
 }
 
-// Deps gives the function of a [StubFunc] the values of the node's
-// dependencies; read them with [Dep].
-type Deps struct {
-	names []string
-	vals  []any
-}
-
-// Dep returns the value of dependency r. r must be a dependency of the
-// stubbed node; otherwise Dep panics, which the executor turns into an
-// error outcome naming the node.
-func Dep[A any](d Deps, r graph.Ref[A]) A {
-	if i := slices.Index(d.names, r.Name()); i >= 0 {
-		return as[A](d.vals[i])
-	}
-	panic(fmt.Sprintf("graphtest.Dep: %q is not a dependency of the stubbed node", r.Name()))
-}
-
 // StubFunc makes node ref compute its value with fn, which gets the node's
-// context and reads any dependency with [Dep].
-func StubFunc[T any](ref graph.Ref[T], fn func(ctx context.Context, deps Deps) (T, error)) Option {
+// context and its dependencies as the [nodes.Args] a FetchN or ComputeN body
+// gets: read any of them with [nodes.Arg] (by Ref) or [nodes.ArgAt] (by
+// position). nodes.Arg of a Ref that is not a dependency of the node panics,
+// which the executor turns into an error outcome naming the node.
+func StubFunc[T any](ref graph.Ref[T], fn func(ctx context.Context, args nodes.Args) (T, error)) Option {
 	return func(s *setup) error {
 		what := fmt.Sprintf("StubFunc(%q)", ref.Name())
 		st, _, err := s.funcStub(ref, reflect.TypeFor[T](), what)
 		if err != nil {
 			return err
 		}
-		names := st.node.Deps
+		ids := make([]graph.NodeID, len(st.node.Deps))
+		for i, dep := range st.node.Deps {
+			ids[i], _ = s.h.orig.Lookup(dep)
+		}
+		wrap := nodeargs.New(ids, st.node.Deps)
 		return apply(what, st.set(&behavior{desc: "func", fn: func(ctx context.Context, args []any) (any, error) {
-			return fn(ctx, Deps{names: names, vals: args})
+			return fn(ctx, wrap(args).(nodes.Args))
 		}}))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/featgraph/featgraph/internal/graphx"
+	"log"
 	"strings"
 	"testing"
 
@@ -151,8 +152,18 @@ func ExampleComputeAll() {
 		}
 		return m, nil
 	})
-	run(b, worst, nil)
-	// Output: value: 0.5
+	g, err := b.Build()
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g, nil, worst)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Release()
+	v, _ := executor.Get(res, worst)
+	fmt.Println(v)
+	// Output: 0.5
 }
 
 // ArgAt reads a FetchN or ComputeN dependency by position, in the order
@@ -164,6 +175,16 @@ func ExampleArgAt() {
 	over := nodes.ComputeN(b, "over", []nodes.Dep{amount, limit}, func(a nodes.Args) (bool, error) {
 		return nodes.ArgAt[int](a, 0) > nodes.Arg(a, limit), nil
 	})
-	run(b, over, nil)
-	// Output: value: true
+	g, err := b.Build()
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := executor.Run(context.Background(), g, nil, over)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Release()
+	v, _ := executor.Get(res, over)
+	fmt.Println(v)
+	// Output: true
 }

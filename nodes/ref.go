@@ -7,6 +7,7 @@ import (
 	"github.com/featgraph/featgraph/graph"
 	"github.com/featgraph/featgraph/internal/graphdef"
 	"github.com/featgraph/featgraph/internal/graphx"
+	"github.com/featgraph/featgraph/internal/nodeargs"
 )
 
 // Ref is a typed handle on a node; see [graph.Ref].
@@ -85,16 +86,23 @@ type depIndex struct {
 const scanLimit = 8
 
 func newDepIndex(deps []Dep) *depIndex {
-	ix := &depIndex{ids: make([]graph.NodeID, len(deps)), names: make([]string, len(deps))}
+	ids, names := make([]graph.NodeID, len(deps)), make([]string, len(deps))
 	for i, d := range deps {
 		if d != nil {
-			ix.ids[i], ix.names[i] = idOf(d), d.Name()
+			ids[i], names[i] = idOf(d), d.Name()
 		}
 	}
-	if len(deps) > scanLimit {
-		ix.pos = make(map[graph.NodeID]int, len(deps))
-		for i := len(deps) - 1; i >= 0; i-- { // the first of repeats wins, as in a scan
-			ix.pos[ix.ids[i]] = i
+	return indexOf(ids, names)
+}
+
+// indexOf indexes dependencies known by ID and name (graphtest's StubFunc
+// builds its Args this way, through internal/nodeargs).
+func indexOf(ids []graph.NodeID, names []string) *depIndex {
+	ix := &depIndex{ids: ids, names: names}
+	if len(ids) > scanLimit {
+		ix.pos = make(map[graph.NodeID]int, len(ids))
+		for i := len(ids) - 1; i >= 0; i-- { // the first of repeats wins, as in a scan
+			ix.pos[ids[i]] = i
 		}
 	}
 	return ix
@@ -134,4 +142,11 @@ func ArgAt[T any](a Args, i int) T {
 		panic(fmt.Sprintf("nodes.ArgAt: index %d out of range [0, %d)", i, len(a.vals)))
 	}
 	return as[T](a.vals[i])
+}
+
+func init() {
+	nodeargs.New = func(ids []graph.NodeID, names []string) func(vals []any) any {
+		ix := indexOf(ids, names)
+		return func(vals []any) any { return Args{deps: ix, vals: vals} }
+	}
 }

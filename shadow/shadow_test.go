@@ -86,7 +86,7 @@ func graphs(t *testing.T, b *backend, decide func(a account, amt int, vel int) (
 	lb := graph.NewBuilder()
 	p.card = nodes.Input[string](lb, "card")
 	p.amount = nodes.Input[int](lb, "amount")
-	acc := fetchers.JSON1[string, account](lb, "account", b.upstream(t), p.card,
+	acc := fetchers.JSON1[account](lb, "account", b.upstream(t), p.card,
 		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil })
 	p.liveDec = nodes.Compute2(lb, "decision", acc, p.amount, func(a account, amt int) (string, error) {
 		if amt > a.Limit {
@@ -102,9 +102,9 @@ func graphs(t *testing.T, b *backend, decide func(a account, amt int, vel int) (
 	card := nodes.Input[string](cb, "card")
 	amount := nodes.Input[int](cb, "amount")
 	up := b.upstream(t) // an Upstream of its own, of the same service
-	cacc := fetchers.JSON1[string, account](cb, "account", up, card,
+	cacc := fetchers.JSON1[account](cb, "account", up, card,
 		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/accounts/" + id), nil })
-	vel := fetchers.JSON1[string, int](cb, "velocity", up, card,
+	vel := fetchers.JSON1[int](cb, "velocity", up, card,
 		func(id string) (fetchers.Request, error) { return fetchers.GetRequest("/velocity/" + id), nil })
 	if decide == nil {
 		decide = func(a account, amt int, v int) (string, error) {

@@ -1,9 +1,10 @@
-// Package timeouts holds the deadline arithmetic of featgraph: how much of a
-// run's budget is left, the deadline a node gets (its own timeout, never past
-// the run's deadline), whether a retry's backoff still fits, and when to
-// hedge a slow call and how many hedges the budget allows (HedgePolicy,
-// HedgeBudget).
+// Package timeouts holds the hedging policy of featgraph's fetchers: when a
+// slow idempotent call sends one backup request, after a fixed delay
+// ([HedgeAfter]) or after the upstream's observed latency at a quantile
+// ([HedgeAtQuantile]), and how many extra requests hedging may add in all
+// ([HedgePolicy.MaxExtra], [HedgePolicy.Burst]). Give it to an upstream
+// with fetchers.WithHedging.
 //
-// It depends on the standard library only, so that the executor and the
-// fetchers share one definition of "time left".
+// The deadline arithmetic the executor and the fetchers share (time left,
+// retry backoff, the hedge token budget) is internal to featgraph.
 package timeouts

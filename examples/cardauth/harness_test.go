@@ -47,7 +47,7 @@ func recordApproval(t *testing.T) (*executor.Record, cardauth.Decision) {
 			fetches = append(fetches, graph.Named(n.Name))
 		}
 	}
-	h := graphtest.New(t, ca.Graph, graphtest.Allow(fetches...), graphtest.RunTimeout(5*time.Second))
+	h := graphtest.New(t, ca.Graph, graphtest.Allow(fetches...), graphtest.ExecutorOptions(executor.WithRunTimeout(5*time.Second)))
 	run := h.Run(context.Background(), ca.Inputs(approvedPayment), ca.Decision)
 	decision := graphtest.Value(run, ca.Decision)
 	if decision.Verdict != cardauth.Approve {
@@ -196,7 +196,7 @@ func TestHarnessModelFaultsKeepADecision(t *testing.T) {
 	for seed := range uint64(12) {
 		h := graphtest.New(t, ca.Graph,
 			graphtest.Replay(rec),
-			graphtest.RunTimeout(5*time.Second),
+			graphtest.ExecutorOptions(executor.WithRunTimeout(5*time.Second)),
 			graphtest.RandomFaults(seed, graphtest.FaultNodes(ca.ModelScore), graphtest.FaultRate(1), graphtest.MaxLatency(2*time.Millisecond)),
 		)
 		faults := h.Faults()

@@ -1,4 +1,4 @@
-package timeouts_test
+package hedge_test
 
 import (
 	"slices"
@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/featgraph/featgraph/internal/hedge"
 	"github.com/featgraph/featgraph/timeouts"
 )
 
-func TestHedgePolicyAfter(t *testing.T) {
+func TestDelay(t *testing.T) {
 	known := func(d time.Duration) func(float64) (time.Duration, bool) {
 		return func(float64) (time.Duration, bool) { return d, true }
 	}
@@ -29,18 +30,18 @@ func TestHedgePolicyAfter(t *testing.T) {
 		{"quantile not known, fixed delay meanwhile", timeouts.HedgePolicy{Quantile: 0.95, Delay: 9 * time.Millisecond}, unknown, 9 * time.Millisecond, true},
 	}
 	for _, c := range cases {
-		got, ok := c.p.After(c.observed)
+		got, ok := hedge.Delay(c.p, c.observed)
 		if got != c.want || ok != c.ok {
-			t.Errorf("%s: After = %v, %v; want %v, %v", c.name, got, ok, c.want, c.ok)
+			t.Errorf("%s: Delay = %v, %v; want %v, %v", c.name, got, ok, c.want, c.ok)
 		}
-		if c.p.Enabled() != (c.p.Delay > 0 || c.p.Quantile > 0) {
-			t.Errorf("%s: Enabled = %v", c.name, c.p.Enabled())
+		if hedge.Enabled(c.p) != (c.p.Delay > 0 || c.p.Quantile > 0) {
+			t.Errorf("%s: Enabled = %v", c.name, hedge.Enabled(c.p))
 		}
 	}
 }
 
-func TestHedgeBudgetCapsExtraRequests(t *testing.T) {
-	b := timeouts.NewHedgeBudget(0.05, 3)
+func TestBudgetCapsExtraRequests(t *testing.T) {
+	b := hedge.NewBudget(0.05, 3)
 	if b.Tokens() != 3 || b.Burst() != 3 {
 		t.Fatalf("a new budget has %d of %d tokens, want full", b.Tokens(), b.Burst())
 	}
@@ -70,8 +71,8 @@ func TestHedgeBudgetCapsExtraRequests(t *testing.T) {
 	}
 }
 
-func TestHedgeBudgetConcurrent(t *testing.T) {
-	b := timeouts.HedgePolicy{MaxExtra: 0.1, Burst: 1000}.NewBudget()
+func TestBudgetConcurrent(t *testing.T) {
+	b := hedge.For(timeouts.HedgePolicy{MaxExtra: 0.1, Burst: 1000})
 	for b.Spend() { // empty it, so that no earning hits the cap
 	}
 	var wg sync.WaitGroup
@@ -98,8 +99,8 @@ func TestHedgeBudgetConcurrent(t *testing.T) {
 	}
 }
 
-func TestHedgeBudgetSpendKeepingLeavesReserve(t *testing.T) {
-	b := timeouts.NewHedgeBudget(0, 4)
+func TestBudgetSpendKeepingLeavesReserve(t *testing.T) {
+	b := hedge.NewBudget(0, 4)
 	var got []bool
 	for _, keep := range []int{2, 2, 2, 0, 0, 0} {
 		got = append(got, b.SpendKeeping(keep))
