@@ -221,7 +221,7 @@ func TestPanicOnMissIsAnErrorNamingTheNode(t *testing.T) {
 	u := &upstream{panics: true}
 	pg := newProfileGraph(t, u, cache.For(c, time.Hour))
 	_, nr := pg.run(t, context.Background(), "u1")
-	var pe *cache.PanicError
+	var pe *executor.PanicError
 	if nr.Outcome != executor.OutcomeError || !errors.As(nr.Cause, &pe) || pe.Node != "profile" {
 		t.Fatalf("outcome %v cause %v, want an error naming the node", nr.Outcome, nr.Cause)
 	}

@@ -3,31 +3,15 @@ package cache
 import (
 	"fmt"
 	"runtime/debug"
+
+	"github.com/featgraph/featgraph/executor"
 )
 
-// PanicError is a panic of a cached node's body, caught by the cache (a
-// background refresh has no executor above it to catch it).
-type PanicError struct {
-	// Node names the node whose body panicked.
-	Node string
-	// Value is what the body panicked with.
-	Value any
-	// Stack is the stack of the panicking goroutine.
-	Stack []byte
-}
-
-func newPanicError(node string, v any) *PanicError {
-	return &PanicError{Node: node, Value: v, Stack: debug.Stack()}
-}
-
-func (e *PanicError) Error() string {
-	return fmt.Sprintf("node %q panicked: %v\n%s", e.Node, e.Value, e.Stack)
-}
-
-// Unwrap returns the panic value when it is an error.
-func (e *PanicError) Unwrap() error {
-	err, _ := e.Value.(error)
-	return err
+// newPanicError is a panic of a cached node's body, caught by the cache (a
+// background refresh has no executor above it to catch it): the executor's
+// own [executor.PanicError], so that one errors.As finds both.
+func newPanicError(node string, v any) *executor.PanicError {
+	return &executor.PanicError{Node: node, Value: v, Stack: debug.Stack()}
 }
 
 // KeyError says why a key function could not key a node's dependency

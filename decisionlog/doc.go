@@ -28,10 +28,10 @@
 // Version [SchemaVersion] has these fields; readers ignore fields they do not
 // know, and a change that would mislead an old reader gets a new version.
 //
-//	version        int     schema version (1)
+//	version        int     schema version (2)
 //	run_id         string  unique per run; the Kafka key, the de-duplication key
 //	time           string  RFC 3339 time the run started
-//	duration_ns    int     the run's wall time
+//	duration_ms    float   the run's wall time, in milliseconds
 //	graph          string  the graph's name
 //	graph_version  string  the graph's version, when known
 //	error          string  the run's error (root causes), when it failed
@@ -46,7 +46,7 @@
 // kept; hash is "hmac-sha256:" and the hex HMAC of that JSON when the node is
 // marked hash; omitted is true when it is marked omit (and its cause is
 // dropped too: an error can quote a value). A node is {name, kind, outcome,
-// cause, start_ns, end_ns, attempts, branch}. A shadow is {graph,
-// graph_version, duration_ns, error, targets, nodes, diff}, and a diff entry
+// cause, start_ms, end_ms, attempts, branch}. A shadow is {graph,
+// graph_version, duration_ms, error, targets, nodes, diff}, and a diff entry
 // is {target, agree, live_outcome, candidate_outcome, live, candidate}.
 package decisionlog

@@ -22,7 +22,7 @@ import (
 // line returns a small valid record line for run id.
 func entry(id string) decisionlog.Entry {
 	rec := &decisionlog.Record{Version: decisionlog.SchemaVersion, RunID: id, Graph: "g", Time: time.Unix(1700000000, 0).UTC(),
-		Inputs: []decisionlog.Value{}, Fetches: []decisionlog.Value{}, Targets: []decisionlog.Value{}}
+		Inputs: []decisionlog.LoggedValue{}, Fetches: []decisionlog.LoggedValue{}, Targets: []decisionlog.LoggedValue{}}
 	b, err := decisionlog.Marshal(rec)
 	if err != nil {
 		panic(err)

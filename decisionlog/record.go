@@ -9,10 +9,13 @@ import (
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/millis"
 )
 
 // SchemaVersion is the version of the record format written by this package.
-const SchemaVersion = 1
+// Version 2 writes durations as milliseconds (*_ms, floats), as every JSON
+// output of featgraph does; version 1 wrote nanoseconds (*_ns).
+const SchemaVersion = 2
 
 // ErrSchema is matched (errors.Is) by the error of [Unmarshal] for a record
 // that is not valid JSON, has another schema version or breaks the schema.
@@ -27,8 +30,8 @@ type Record struct {
 	RunID string `json:"run_id"`
 	// Time is when the run started.
 	Time time.Time `json:"time"`
-	// Duration is the run's wall time.
-	Duration time.Duration `json:"duration_ns"`
+	// Duration is the run's wall time (JSON: duration_ms).
+	Duration time.Duration `json:"-"`
 	// Graph and GraphVersion name the graph that ran.
 	Graph        string `json:"graph"`
 	GraphVersion string `json:"graph_version,omitempty"`
@@ -36,21 +39,23 @@ type Record struct {
 	Err string `json:"error,omitempty"`
 	// Inputs holds every input bound to the run, with its value even when
 	// the run did not need it (its outcome is then skipped).
-	Inputs []Value `json:"inputs"`
+	Inputs []LoggedValue `json:"inputs"`
 	// Fetches holds every fetch and each node, with its value when the run
 	// needed it: what a replay stubs them with.
-	Fetches []Value `json:"fetches"`
+	Fetches []LoggedValue `json:"fetches"`
 	// Targets holds the values of the targets the run was asked for.
-	Targets []Value `json:"targets"`
+	Targets []LoggedValue `json:"targets"`
 	// Nodes holds how every node of the graph ended, in graph order.
 	Nodes []Node `json:"nodes"`
 	// Shadow is the candidate graph's run, for a shadowed run.
 	Shadow *Shadow `json:"shadow,omitempty"`
 }
 
-// Value is the value of one input, fetch or target, as the privacy marks
-// let it be written.
-type Value struct {
+// LoggedValue is one input, fetch or target of a decision with its value as
+// the privacy marks let it be written (the value itself, its hash, or
+// nothing); named apart from a node's value (executor.Result.Value) and a
+// constant node (nodes.Value).
+type LoggedValue struct {
 	Name string     `json:"name"`
 	Kind graph.Kind `json:"kind"`
 	// Type is the node's Go type (reflect.Type.String).
@@ -74,7 +79,7 @@ type Value struct {
 
 // Redacted reports whether the value was hashed, omitted or could not be
 // encoded: the record does not hold it.
-func (v Value) Redacted() bool { return v.Hash != "" || v.Omitted || v.Unencodable != "" }
+func (v LoggedValue) Redacted() bool { return v.Hash != "" || v.Omitted || v.Unencodable != "" }
 
 // Node is how one node of the graph ended.
 type Node struct {
@@ -82,23 +87,25 @@ type Node struct {
 	Kind    graph.Kind       `json:"kind"`
 	Outcome executor.Outcome `json:"outcome"`
 	Cause   string           `json:"cause,omitempty"`
-	// Start and End are offsets from the run's start; zero for a skipped node.
-	Start    time.Duration `json:"start_ns"`
-	End      time.Duration `json:"end_ns"`
+	// Start and End are offsets from the run's start; zero for a skipped
+	// node (JSON: start_ms, end_ms).
+	Start    time.Duration `json:"-"`
+	End      time.Duration `json:"-"`
 	Attempts int           `json:"attempts,omitempty"`
 	Branch   string        `json:"branch,omitempty"`
 }
 
 // Shadow is a candidate graph's run beside the live one.
 type Shadow struct {
-	Graph        string        `json:"graph"`
-	GraphVersion string        `json:"graph_version,omitempty"`
-	Duration     time.Duration `json:"duration_ns"`
+	Graph        string `json:"graph"`
+	GraphVersion string `json:"graph_version,omitempty"`
+	// Duration is the candidate run's wall time (JSON: duration_ms).
+	Duration time.Duration `json:"-"`
 	// Err is the candidate run's error: its root causes, a panic, or its
 	// budget running out.
-	Err     string  `json:"error,omitempty"`
-	Targets []Value `json:"targets"`
-	Nodes   []Node  `json:"nodes,omitempty"`
+	Err     string        `json:"error,omitempty"`
+	Targets []LoggedValue `json:"targets"`
+	Nodes   []Node        `json:"nodes,omitempty"`
 	// Diff compares every target the live run and the candidate share.
 	Diff []Diff `json:"diff"`
 }
@@ -115,6 +122,73 @@ type Diff struct {
 	// be written (a hashed value shows its hash).
 	Live      json.RawMessage `json:"live,omitempty"`
 	Candidate json.RawMessage `json:"candidate,omitempty"`
+}
+
+type plainRecord Record
+
+type recordJSON struct {
+	*plainRecord
+	Duration millis.Duration `json:"duration_ms"`
+}
+
+// MarshalJSON writes the record with its duration in milliseconds.
+func (rec Record) MarshalJSON() ([]byte, error) {
+	return json.Marshal(recordJSON{(*plainRecord)(&rec), millis.Duration(rec.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (rec *Record) UnmarshalJSON(b []byte) error {
+	v := recordJSON{plainRecord: (*plainRecord)(rec)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	rec.Duration = time.Duration(v.Duration)
+	return nil
+}
+
+type plainNode Node
+
+type nodeJSON struct {
+	*plainNode
+	Start millis.Duration `json:"start_ms"`
+	End   millis.Duration `json:"end_ms"`
+}
+
+// MarshalJSON writes the node with its times in milliseconds.
+func (n Node) MarshalJSON() ([]byte, error) {
+	return json.Marshal(nodeJSON{(*plainNode)(&n), millis.Duration(n.Start), millis.Duration(n.End)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (n *Node) UnmarshalJSON(b []byte) error {
+	v := nodeJSON{plainNode: (*plainNode)(n)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Start, n.End = time.Duration(v.Start), time.Duration(v.End)
+	return nil
+}
+
+type plainShadow Shadow
+
+type shadowJSON struct {
+	*plainShadow
+	Duration millis.Duration `json:"duration_ms"`
+}
+
+// MarshalJSON writes the shadow run with its duration in milliseconds.
+func (sh Shadow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(shadowJSON{(*plainShadow)(&sh), millis.Duration(sh.Duration)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (sh *Shadow) UnmarshalJSON(b []byte) error {
+	v := shadowJSON{plainShadow: (*plainShadow)(sh)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	sh.Duration = time.Duration(v.Duration)
+	return nil
 }
 
 // Marshal encodes rec as one line of JSON (no newline).
@@ -153,13 +227,13 @@ func Unmarshal(data []byte) (*Record, error) {
 // Lookup returns the value of the input, fetch or target called name. Like
 // every Lookup of featgraph, it returns an error matching
 // graph.ErrUnknownNode when the record has no such value.
-func (rec *Record) Lookup(name string) (Value, error) {
-	for _, vs := range [][]Value{rec.Inputs, rec.Fetches, rec.Targets} {
+func (rec *Record) Lookup(name string) (LoggedValue, error) {
+	for _, vs := range [][]LoggedValue{rec.Inputs, rec.Fetches, rec.Targets} {
 		for _, v := range vs {
 			if v.Name == name {
 				return v, nil
 			}
 		}
 	}
-	return Value{}, &graph.UnknownNodeError{Name: name}
+	return LoggedValue{}, &graph.UnknownNodeError{Name: name}
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/featgraph/featgraph/graph"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -81,10 +79,10 @@ func TestRecordHoldsTheRun(t *testing.T) {
 
 func TestUnmarshalRefuses(t *testing.T) {
 	for name, data := range map[string]string{
-		"not json":      `{"version":1,`,
-		"other version": `{"version":2,"run_id":"x"}`,
-		"no run id":     `{"version":1}`,
-		"two values":    `{"version":1,"run_id":"x"} {}`,
+		"not json":      `{"version":2,`,
+		"other version": `{"version":1,"run_id":"x"}`,
+		"no run id":     `{"version":2}`,
+		"two values":    `{"version":2,"run_id":"x"} {}`,
 		"array":         `[1]`,
 	} {
 		if _, err := decisionlog.Unmarshal([]byte(data)); !errors.Is(err, decisionlog.ErrSchema) {
@@ -201,7 +199,7 @@ func TestUnencodableValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A NaN does not encode as JSON: the record says so, and still encodes.
-	rec.Targets = append(rec.Targets, decisionlog.Value{Name: "nan", Unencodable: "json: unsupported value: NaN"})
+	rec.Targets = append(rec.Targets, decisionlog.LoggedValue{Name: "nan", Unencodable: "json: unsupported value: NaN"})
 	if _, err := decisionlog.Marshal(rec); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +210,6 @@ func TestUnencodableValue(t *testing.T) {
 func TestReplayThroughGraphtest(t *testing.T) {
 	c := newCardGraph(t)
 	r, _ := decisionlog.NewRecorder(c.g, "cardauth")
-	dir := t.TempDir()
 	for i, amount := range []int{120, 900} {
 		rec, err := r.Record("", c.run(t, "c9", amount))
 		if err != nil {
@@ -223,16 +220,7 @@ func TestReplayThroughGraphtest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(dir, "replay.json")
-		f, _ := os.Create(path)
-		if err := back.WriteReplay(f); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		recording, err := graphtest.ReadRecording(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		recording := throughJSON(t, back.RunRecord())
 		h := graphtest.New(t, c.g, graphtest.Replay(recording))
 		run := h.Run(context.Background(), h.Inputs(), c.decision)
 		var want string
@@ -245,19 +233,26 @@ func TestReplayThroughGraphtest(t *testing.T) {
 	}
 }
 
+// throughJSON writes rec as JSON and reads it back, as a replay from a file does.
+func throughJSON(t *testing.T, rec *executor.Record) *executor.Record {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := rec.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := executor.ReadRecord(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
 // TestReplayOfHashedRecord: a hashed fetch is not replayed silently.
 func TestReplayOfHashedRecord(t *testing.T) {
 	c := newCardGraph(t)
 	r, _ := decisionlog.NewRecorder(c.g, "g", decisionlog.HashKey(testKey), decisionlog.Mark("account", decisionlog.Hash))
 	rec, _ := r.Record("", c.run(t, "c1", 1))
-	path := filepath.Join(t.TempDir(), "r.json")
-	f, _ := os.Create(path)
-	_ = rec.WriteReplay(f)
-	f.Close()
-	recording, err := graphtest.ReadRecording(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recording := throughJSON(t, rec.RunRecord())
 	h := graphtest.New(t, c.g, graphtest.Replay(recording))
 	run := h.Run(context.Background(), h.Inputs(), c.decision)
 	run.ExpectCause(c.account, graphtest.ErrNotRecorded)

@@ -203,13 +203,13 @@ func (r *Recorder) Record(runID string, res *executor.Result) (*Record, error) {
 		rec.Targets = append(rec.Targets, r.value(res, res.Node(t)))
 	}
 	if rec.Inputs == nil {
-		rec.Inputs = []Value{}
+		rec.Inputs = []LoggedValue{}
 	}
 	if rec.Fetches == nil {
-		rec.Fetches = []Value{}
+		rec.Fetches = []LoggedValue{}
 	}
 	if rec.Targets == nil {
-		rec.Targets = []Value{}
+		rec.Targets = []LoggedValue{}
 	}
 	return rec, nil
 }
@@ -231,8 +231,8 @@ func (r *Recorder) fits(g *graph.Graph) error {
 }
 
 // value writes down the value of node nr of res.
-func (r *Recorder) value(res *executor.Result, nr executor.NodeResult) Value {
-	v := Value{Name: nr.Name, Kind: nr.Kind, Type: typeName(graphx.Node(res.Graph(), nr.ID).Type), Outcome: nr.Outcome}
+func (r *Recorder) value(res *executor.Result, nr executor.NodeResult) LoggedValue {
+	v := LoggedValue{Name: nr.Name, Kind: nr.Kind, Type: typeName(graphx.Node(res.Graph(), nr.ID).Type), Outcome: nr.Outcome}
 	mode := r.modes[nr.ID]
 	if nr.Cause != nil {
 		var te *executor.TimeoutError
@@ -265,7 +265,7 @@ func (r *Recorder) value(res *executor.Result, nr executor.NodeResult) Value {
 }
 
 // put stores raw into v as mode says.
-func (r *Recorder) put(v *Value, raw []byte, mode Mode) {
+func (r *Recorder) put(v *LoggedValue, raw []byte, mode Mode) {
 	switch mode {
 	case Hash:
 		v.Hash = hasher{r.key}.sum(raw)

@@ -37,14 +37,14 @@ func (in Binding) resolve(g *graph.Graph) (graph.NodeID, error) {
 	}
 	id, err := g.Resolve(t)
 	if err != nil {
-		return 0, fmt.Errorf("executor: binding input %q: %w", in.name, err)
+		return 0, unresolved(fmt.Sprintf("binding input %q", in.name), err)
 	}
 	n := graphx.Node(g, id)
 	if n.Kind != graph.KindInput {
-		return 0, fmt.Errorf("executor: binding input %q: it is a %s node, not an input", n.Name, n.Kind)
+		return 0, invalidRun("binding input %q: it is a %s node, not an input", n.Name, n.Kind)
 	}
 	if n.Type != nil && in.typ != n.Type && (in.typ == nil || !in.typ.AssignableTo(n.Type)) {
-		return 0, fmt.Errorf("executor: binding input %q: value of type %v, want %v", n.Name, in.typ, n.Type)
+		return 0, invalidRun("binding input %q: value of type %v, want %v", n.Name, in.typ, n.Type)
 	}
 	return id, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/featgraph/featgraph/internal/deadline"
 	"github.com/featgraph/featgraph/internal/graphdef"
 	"github.com/featgraph/featgraph/internal/graphx"
-	"github.com/sourcegraph/conc/panics"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -101,13 +101,13 @@ func (s *run) recoverPanic(n graph.NodeID, err *error) {
 //
 //go:noinline
 func (s *run) panicError(n graph.NodeID, r any) error {
-	return &PanicError{Node: s.g.Name(n), Recovered: panics.NewRecovered(2, r)}
+	return &PanicError{Node: s.g.Name(n), Value: r, Stack: debug.Stack()}
 }
 
 // recoverInto turns a panic of the calling function into a *PanicError.
 func recoverInto(node string, err *error) {
 	if r := recover(); r != nil {
-		*err = &PanicError{Node: node, Recovered: panics.NewRecovered(1, r)}
+		*err = &PanicError{Node: node, Value: r, Stack: debug.Stack()}
 	}
 }
 
@@ -155,7 +155,7 @@ func callEach(ctx context.Context, node *graphdef.Node, list any, extra []any, l
 			defer func() {
 				if !returned {
 					if r := recover(); r != nil {
-						fail(&PanicError{Node: fmt.Sprintf("%s[%d]", node.Name, i), Recovered: panics.NewRecovered(1, r)})
+						fail(&PanicError{Node: fmt.Sprintf("%s[%d]", node.Name, i), Value: r, Stack: debug.Stack()})
 					} else {
 						fail(fmt.Errorf("element %d: %w", i, ErrGoexit))
 					}

@@ -54,10 +54,10 @@ func Example() {
 	res, err := ex.Run(context.Background(),
 		[]executor.Binding{executor.Bind(card, "c1"), executor.Bind(amount, 120)},
 		decision)
+	defer res.Release() // whatever err is; nil-safe
 	if err != nil {
-		panic(err)
+		panic(err) // a target has no value, or (res nil, err matching ErrInvalidRun) the run did not start
 	}
-	defer res.Release()
 
 	// 3. Read the typed value and the outcomes.
 	d, _ := executor.Get(res, decision)
@@ -79,7 +79,8 @@ func Example() {
 }
 
 // A failed dependency fails what depends on it, and the error names the
-// node that failed first.
+// node that failed first. Run returns the Result with the error: every
+// node's outcome and cause can be read from it.
 func ExampleDependencyError() {
 	b := graph.NewBuilder()
 	id := nodes.Fetch0(b, "primary_id", func(context.Context) (string, error) { return "", errors.New("not found") })
@@ -88,13 +89,14 @@ func ExampleDependencyError() {
 	g, _ := b.Build()
 
 	res, err := executor.Run(context.Background(), g, nil, limit)
+	defer res.Release() // a failed run has a Result too
 	fmt.Println("run error:", err)
 	fmt.Println("limit:", res.Node(limit).Cause)
 	var de *executor.DependencyError
 	fmt.Println("root:", errors.As(res.Node(limit).Cause, &de) && de.Root == "primary_id")
 	// Output:
 	// run error: node "primary_id": not found
-	// limit: node "limit" not run: dependency "account" failed because "primary_id" failed: node "primary_id": not found
+	// limit: node "limit" not run: dependency "account" failed: node "primary_id": not found
 	// root: true
 }
 
@@ -108,9 +110,48 @@ func ExampleWithRunTimeout() {
 
 	ex, _ := executor.New(g, executor.WithRunTimeout(500*time.Millisecond))
 	res, err := ex.Run(context.Background(), nil, hung)
+	defer res.Release()
 	fmt.Println(res.Node(hung).Outcome, errors.Is(err, context.DeadlineExceeded))
 	fmt.Println(strings.Contains(err.Error(), "the run's deadline"))
 	// Output:
 	// timeout true
 	// true
+}
+
+// Run's error contract: a caller's mistake comes with a nil Result and
+// matches ErrInvalidRun; a failed target comes with the Result, which says
+// which node failed and why.
+func ExampleExecutor_Run() {
+	b := graph.NewBuilder()
+	card := nodes.Input[string](b, "card")
+	score := nodes.Fetch1(b, "score", card, func(_ context.Context, card string) (float64, error) {
+		if card == "" {
+			return 0, errors.New("empty card")
+		}
+		return 0.1, nil
+	})
+	g, _ := b.Build()
+	ex, _ := executor.New(g)
+
+	for _, bindings := range [][]executor.Binding{
+		{executor.BindNamed("card", 42)}, // wrong type: the caller's mistake
+		{executor.Bind(card, "")},        // the fetch fails
+		{executor.Bind(card, "c1")},
+	} {
+		res, err := ex.Run(context.Background(), bindings, score)
+		switch {
+		case errors.Is(err, executor.ErrInvalidRun) && res == nil:
+			fmt.Println("not run:", err)
+		case err != nil:
+			fmt.Println("failed:", res.Node(score).Outcome, err)
+		default:
+			v, _ := executor.Get(res, score)
+			fmt.Println("score:", v)
+		}
+		res.Release() // nil-safe
+	}
+	// Output:
+	// not run: executor: invalid run: binding input "card": value of type int, want string
+	// failed: error node "score": empty card
+	// score: 0.1
 }

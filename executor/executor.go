@@ -3,9 +3,9 @@ package executor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +73,7 @@ type Option func(*Executor) error
 func WithRunTimeout(d time.Duration) Option {
 	return func(e *Executor) error {
 		if d <= 0 {
-			return fmt.Errorf("executor: run timeout %v is not positive", d)
+			return invalidRun("run timeout %v is not positive", d)
 		}
 		e.runTimeout = d
 		return nil
@@ -83,7 +83,7 @@ func WithRunTimeout(d time.Duration) Option {
 // New returns an Executor for g.
 func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
-		return nil, errors.New("executor: nil graph")
+		return nil, invalidRun("nil graph")
 	}
 	e := &Executor{g: g, nodes: graphx.Nodes(g), info: make([]nodeInfo, g.Len()), grows: make([]atomic.Bool, g.Len())}
 	for i := 0; i < g.Len(); i++ {
@@ -157,23 +157,39 @@ func (e *Executor) Graph() *graph.Graph { return e.g }
 // package documentation lists what it promises about outcomes, deadlines,
 // cancellation and what runs after it returns.
 //
-// The error is non-nil when a target has no value; it joins the root causes
-// (see [Result.Err]), and the cancellation when the caller canceled the run.
-// It is also non-nil, with a nil Result, when the inputs or targets do not
-// fit the graph.
+// The error contract, in full:
+//
+//   - res == nil, err != nil: the run did not start, because of the caller's
+//     mistake — no target, a nil target or one from another graph, a binding
+//     that does not fit the graph. err matches [ErrInvalidRun].
+//   - res != nil, err == nil: every target has a value.
+//   - res != nil, err != nil: some target has no value. err joins the root
+//     causes ([Result.Err]) and, when the run was canceled or ran out of
+//     time, the cancellation; every node's outcome and cause are in res. An
+//     input the run needed but that was not bound is such a root cause (an
+//     [*UnboundInputError], which also matches [ErrInvalidRun]).
+//
+// So: check err for whether the targets have values, and release a non-nil
+// res whatever err is ([Result.Release] is safe on nil):
+//
+//	res, err := ex.Run(ctx, bindings, target)
+//	defer res.Release()
+//	if err != nil {
+//		return err // res, when not nil, says which node failed and why
+//	}
 func (e *Executor) Run(ctx context.Context, inputs []Binding, targets ...graph.Target) (*Result, error) {
 	if len(targets) == 0 {
-		return nil, errors.New("executor: Run needs at least one target")
+		return nil, invalidRun("no target")
 	}
 	var buf [8]graph.NodeID
 	ids := buf[:0]
-	for _, t := range targets {
+	for i, t := range targets {
 		if t == nil {
-			return nil, errors.New("executor: nil target")
+			return nil, invalidRun("target #%d is nil", i)
 		}
 		id, err := e.g.Resolve(t)
 		if err != nil {
-			return nil, fmt.Errorf("executor: target: %w", err)
+			return nil, unresolved("target "+targetName(t), err)
 		}
 		ids = append(ids, id)
 	}
@@ -199,6 +215,9 @@ func (e *Executor) Run(ctx context.Context, inputs []Binding, targets ...graph.T
 	return res, err
 }
 
+// targetName names t for an error.
+func targetName(t graph.Target) string { return strconv.Quote(t.Name()) }
+
 // runError is Run's error: nil when every target has a value.
 func runError(res *Result, targets []graph.NodeID) error {
 	var firstCause, canceled error
@@ -216,6 +235,9 @@ func runError(res *Result, targets []graph.NodeID) error {
 	}
 	if firstCause == nil {
 		return nil
+	}
+	if ue := (*UnboundInputError)(nil); errors.As(canceled, &ue) {
+		canceled = nil // canceled because an input is unbound: Err says so already
 	}
 	if err := errors.Join(res.Err(), canceled); err != nil {
 		return err

@@ -3,10 +3,12 @@ package executor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/featgraph/featgraph/internal/graphdef"
 	"github.com/featgraph/featgraph/internal/graphx"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
@@ -36,6 +38,9 @@ func TestPanicBecomesAnErrorOutcome(t *testing.T) {
 		}
 		if !strings.Contains(string(pe.Stack), "failure_test.go") {
 			t.Errorf("%s: stack does not show where it panicked:\n%s", name, pe.Stack)
+		}
+		if msg := pe.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "goroutine") || !strings.Contains(msg, fmt.Sprint(pe.Value)) {
+			t.Errorf("%s: Error() = %q, want the node and the panic value on one line, no stack", name, msg)
 		}
 	}
 	if n := res.Node(saved); n.Outcome != executor.OutcomeFallback || !strings.Contains(n.Cause.Error(), "boom") {
@@ -104,7 +109,9 @@ func TestGarbageFromADescriptorBodyIsAnError(t *testing.T) {
 	}
 }
 
-func TestInputsAndTargetsAreChecked(t *testing.T) {
+// Every caller's mistake matches ErrInvalidRun; those found before the run
+// starts come with a nil Result, an unbound input with a Result saying so.
+func TestCallerMistakesMatchErrInvalidRun(t *testing.T) {
 	b := graph.NewBuilder()
 	card := nodes.Input[string](b, "card")
 	amount := nodes.Input[int](b, "amount")
@@ -119,27 +126,80 @@ func TestInputsAndTargetsAreChecked(t *testing.T) {
 		targets []graph.Target
 		want    string
 	}{
-		{"unbound input", []executor.Binding{executor.Bind(card, "c1")}, []graph.Target{both}, `input "amount" is needed but not bound`},
-		{"wrong type by name", []executor.Binding{executor.BindNamed("amount", "12")}, []graph.Target{both}, `binding input "amount": value of type string, want int`},
-		{"unknown name", []executor.Binding{executor.BindNamed("amnt", 12)}, []graph.Target{both}, `binding input "amnt": graph: no node "amnt"`},
-		{"not an input", []executor.Binding{executor.BindNamed("both", "x")}, []graph.Target{both}, `it is a compute node, not an input`},
-		{"bound twice", []executor.Binding{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `input "card" is bound twice`},
-		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `node "elsewhere": Ref of another graph`},
-		{"foreign target", nil, []graph.Target{foreign}, `node "elsewhere": Ref of another graph`},
-		{"no target", nil, nil, "at least one target"},
+		{"wrong type by name", []executor.Binding{executor.BindNamed("amount", "12")}, []graph.Target{both}, `executor: invalid run: binding input "amount": value of type string, want int`},
+		{"unknown name", []executor.Binding{executor.BindNamed("amnt", 12)}, []graph.Target{both}, `executor: invalid run: binding input "amnt": no such node`},
+		{"not an input", []executor.Binding{executor.BindNamed("both", "x")}, []graph.Target{both}, `executor: invalid run: binding input "both": it is a compute node, not an input`},
+		{"bound twice", []executor.Binding{executor.Bind(card, "a"), executor.Bind(card, "b")}, []graph.Target{both}, `executor: invalid run: binding input "card": bound twice`},
+		{"foreign ref", []executor.Binding{executor.Bind(foreign, "x")}, []graph.Target{both}, `executor: invalid run: binding input "elsewhere": Ref of another graph`},
+		{"foreign target", nil, []graph.Target{foreign}, `executor: invalid run: target "elsewhere": Ref of another graph`},
+		{"nil target", nil, []graph.Target{nil}, `executor: invalid run: target #0 is nil`},
+		{"no target", nil, nil, "executor: invalid run: no target"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := executor.Run(context.Background(), g, tt.inputs, tt.targets...)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			res, err := executor.Run(context.Background(), g, tt.inputs, tt.targets...)
+			if !errors.Is(err, executor.ErrInvalidRun) || err.Error() != tt.want || res != nil {
+				t.Errorf("Run = %v, %v; want a nil Result and %q, matching ErrInvalidRun", res, err, tt.want)
+			}
+			if strings.Contains(tt.name, "foreign") || tt.name == "unknown name" {
+				var un *graph.UnknownNodeError
+				if !errors.Is(err, graph.ErrUnknownNode) || !errors.As(err, &un) {
+					t.Errorf("%v does not match graph.ErrUnknownNode and *graph.UnknownNodeError", err)
+				}
 			}
 		})
 	}
+
+	res, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(card, "c1")}, both)
+	defer res.Release()
 	var ue *executor.UnboundInputError
-	_, err := executor.Run(context.Background(), g, []executor.Binding{executor.Bind(card, "c1")}, both)
-	if !errors.As(err, &ue) || ue.Input != "amount" {
-		t.Errorf("errors.As UnboundInputError: %v", err)
+	if !errors.As(err, &ue) || ue.Input != "amount" || !errors.Is(err, executor.ErrInvalidRun) || res == nil {
+		t.Errorf("unbound input: Run = %v, %v; want a Result and an UnboundInputError for amount matching ErrInvalidRun", res, err)
+	}
+	if want := `node "amount": input needed but not bound`; err == nil || err.Error() != want {
+		t.Errorf("unbound input: error %q, want %q", err, want)
+	}
+	if _, err := executor.Get(res, foreign); !errors.Is(err, executor.ErrInvalidRun) {
+		t.Errorf("Get of a foreign ref: %v, want ErrInvalidRun", err)
+	}
+
+	for name, opt := range map[string]executor.Option{
+		"run timeout":     executor.WithRunTimeout(-time.Second),
+		"tracer provider": executor.WithTracerProvider(nil),
+		"meter provider":  executor.WithMeterProvider(nil),
+	} {
+		if ex, err := executor.New(g, opt); !errors.Is(err, executor.ErrInvalidRun) || ex != nil {
+			t.Errorf("New with a bad %s: %v, %v; want ErrInvalidRun", name, ex, err)
+		}
+	}
+	if _, err := executor.New(nil); !errors.Is(err, executor.ErrInvalidRun) {
+		t.Errorf("New(nil): %v, want ErrInvalidRun", err)
+	}
+}
+
+// A failure's message names each node once, root cause last.
+func TestErrorMessagesNameEachNodeOnce(t *testing.T) {
+	b := graph.NewBuilder()
+	a := nodes.Fetch0(b, "a", func(context.Context) (int, error) { return 0, errors.New("boom") })
+	mid := nodes.Compute1(b, "mid", a, func(v int) (int, error) { return v, nil })
+	top := nodes.Compute1(b, "top", mid, func(v int) (int, error) { return v, nil })
+	res, err := executor.Run(context.Background(), mustBuild(t, b), nil, top, mid)
+	defer res.Release()
+	var ne *executor.NodeError
+	var de *executor.DependencyError
+	if !errors.As(err, &ne) || ne.Node != "a" || !errors.As(res.Node(top).Cause, &de) || de.Root != "a" || de.Dependency != "mid" {
+		t.Fatalf("err = %v, top's cause %v; want a NodeError of a, and a DependencyError through mid", err, res.Node(top).Cause)
+	}
+	for _, tc := range []struct {
+		node graph.Target
+		want string
+	}{
+		{mid, `node "mid" not run: dependency "a" failed: boom`},
+		{top, `node "top" not run: dependency "mid" failed: node "a": boom`},
+	} {
+		if got := res.Node(tc.node).Cause.Error(); got != tc.want {
+			t.Errorf("cause %q, want %q", got, tc.want)
+		}
 	}
 }
 

@@ -104,7 +104,7 @@ const numOutcomes = int(OutcomeCanceled) + 1
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(e *Executor) error {
 		if tp == nil {
-			return errors.New("executor: nil tracer provider")
+			return invalidRun("nil tracer provider")
 		}
 		e.obs.tracerProvider = tp
 		return nil
@@ -116,7 +116,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(e *Executor) error {
 		if mp == nil {
-			return errors.New("executor: nil meter provider")
+			return invalidRun("nil meter provider")
 		}
 		e.obs.meterProvider = mp
 		return nil

@@ -42,14 +42,15 @@ func ExampleResult_CriticalPath() {
 	// decision false
 }
 
+// A stored record is read back, with its times in milliseconds.
 func ExampleReadRecord() {
 	stored := `{
 	  "started": "2026-11-25T20:00:00Z",
-	  "duration_ns": 30000000,
+	  "duration_ms": 30,
 	  "nodes": [
-	    {"name": "card_id", "kind": "input", "outcome": "ok", "start_ns": 0, "end_ns": 0},
+	    {"name": "card_id", "kind": "input", "outcome": "ok", "start_ms": 0, "end_ms": 0},
 	    {"name": "account", "kind": "fetch", "deps": ["card_id"], "outcome": "fallback",
-	     "cause": "accounts: 503", "start_ns": 0, "end_ns": 30000000, "attempts": 2}
+	     "cause": "accounts: 503", "start_ms": 0, "end_ms": 30.5, "attempts": 2}
 	  ]
 	}`
 	rec, err := executor.ReadRecord(bytes.NewBufferString(stored))
@@ -61,7 +62,7 @@ func ExampleReadRecord() {
 	}
 	// Output:
 	// card_id waited 0s, worked 0s
-	// account waited 0s, worked 30ms
+	// account waited 0s, worked 30.5ms
 }
 
 func ExampleWithTracerProvider() {

@@ -68,7 +68,7 @@ func TestReadRecordRejectsBadRecords(t *testing.T) {
 		"unknown dep": {`{"nodes": [{"name": "a", "kind": "fetch", "deps": ["ghost"], "outcome": "ok"}]}`, `"a" depends on unknown node "ghost"`},
 		"duplicate":   {`{"nodes": [{"name": "a", "kind": "input", "outcome": "ok"}, {"name": "a", "kind": "input", "outcome": "ok"}]}`, `"a" appears twice`},
 		"no name":     {`{"nodes": [{"kind": "input", "outcome": "ok"}]}`, "#0 has no name"},
-		"backwards":   {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "ok", "start_ns": 10, "end_ns": 5}]}`, `"a" ends`},
+		"backwards":   {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "ok", "start_ms": 10, "end_ms": 5}]}`, `"a" ends`},
 		"bad outcome": {`{"nodes": [{"name": "a", "kind": "fetch", "outcome": "meh"}]}`, `unknown outcome "meh"`},
 		"bad kind":    {`{"nodes": [{"name": "a", "kind": "teleport", "outcome": "ok"}]}`, `unknown node kind "teleport"`},
 	} {
@@ -143,6 +143,49 @@ func TestCriticalPathOfARecordWithNothingRun(t *testing.T) {
 	rec := &executor.Record{Nodes: []executor.NodeRecord{{Name: "a", Kind: graph.KindInput}}}
 	if got := rec.CriticalPath(); len(got) != 0 {
 		t.Errorf("critical path %+v of a run where nothing ran, want none", got)
+	}
+}
+
+// RecordValues keeps the values of inputs and fetches only; Record none.
+// Both write durations as milliseconds and read back the same.
+func TestRecordValuesAndMilliseconds(t *testing.T) {
+	b := graph.NewBuilder()
+	in := nodes.Input[string](b, "card")
+	f := nodes.Fetch1(b, "limit", in, func(_ context.Context, c string) (int, error) {
+		time.Sleep(time.Millisecond)
+		return len(c) * 100, nil
+	}, nodes.Timeout(1500*time.Microsecond+time.Second))
+	c := nodes.Compute1(b, "double", f, func(v int) (int, error) { return 2 * v, nil })
+	res := mustRun(t, mustBuild(t, b), []executor.Binding{executor.Bind(in, "c42")}, c)
+	defer res.Release()
+
+	rec, err := res.RecordValues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"card": `"c42"`, "limit": "300", "double": ""}
+	for _, n := range rec.Nodes {
+		if string(n.Recorded) != want[n.Name] {
+			t.Errorf("%s recorded %q, want %q", n.Name, n.Recorded, want[n.Name])
+		}
+	}
+	if plain := res.Record(); plain.Nodes[0].Recorded != nil || plain.Nodes[1].Recorded != nil {
+		t.Error("Record holds values")
+	}
+	var buf bytes.Buffer
+	if err := rec.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	js := buf.String()
+	if strings.Contains(js, "_ns") || !strings.Contains(js, `"timeout_ms": 1001.5`) || !strings.Contains(js, `"duration_ms"`) {
+		t.Errorf("durations are not milliseconds:\n%s", js)
+	}
+	back, err := executor.ReadRecord(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Nodes, rec.Nodes) || back.Duration != rec.Duration || !back.Started.Equal(rec.Started) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", back, rec)
 	}
 }
 

@@ -122,7 +122,10 @@ func (r *Result) Value(t graph.Target) (any, error) {
 	s := r.state()
 	id, err := s.g.Resolve(t)
 	if err != nil {
-		return nil, fmt.Errorf("executor: %w", err)
+		if t == nil {
+			return nil, invalidRun("nil target")
+		}
+		return nil, unresolved("node "+targetName(t), err)
 	}
 	switch o := s.ns[id].outcome; {
 	case o.HasValue():
@@ -147,7 +150,7 @@ func Get[T any](r *Result, ref graph.Ref[T]) (T, error) {
 	}
 	t, ok := v.(T)
 	if !ok {
-		return zero, fmt.Errorf("executor: node %q holds a %T, not a %T", ref.Name(), v, zero)
+		return zero, invalidRun("node %q holds a %T, not a %T", ref.Name(), v, zero)
 	}
 	return t, nil
 }

@@ -135,7 +135,7 @@ func (s *run) bind(inputs []Binding) error {
 			return err
 		}
 		if s.ns[id].bound {
-			return fmt.Errorf("executor: input %q is bound twice", s.g.Name(id))
+			return invalidRun("binding input %q: bound twice", s.g.Name(id))
 		}
 		s.ns[id].bound, s.ns[id].val = true, in.value
 	}

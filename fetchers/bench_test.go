@@ -214,7 +214,7 @@ func BenchmarkOpenBreakerFallback(b *testing.B) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	u, err := fetchers.NewUpstream("accounts", srv.URL, fetchers.WithRetries(0, 0, 0),
+	u, err := fetchers.NewUpstream("accounts", srv.URL, fetchers.WithAttempts(1, 0, 0),
 		fetchers.WithBreaker(gobreaker.Settings{Timeout: time.Hour, ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
 	if err != nil {
 		b.Fatal(err)

@@ -27,7 +27,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		writeJSON(w, http.StatusInternalServerError, `{}`)
 	})
 	u := newUpstream(t, f,
-		fetchers.WithRetries(0, 0, 0),
+		fetchers.WithAttempts(1, 0, 0),
 		fetchers.WithBreaker(gobreaker.Settings{
 			MaxRequests: 1,
 			Timeout:     100 * time.Millisecond,
@@ -72,7 +72,7 @@ func TestOpenBreakerServesFallbackAtOnce(t *testing.T) {
 		writeJSON(w, http.StatusServiceUnavailable, `{}`)
 	})
 	u := newUpstream(t, f,
-		fetchers.WithRetries(0, 0, 0),
+		fetchers.WithAttempts(1, 0, 0),
 		fetchers.WithBreaker(gobreaker.Settings{Timeout: time.Minute, ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
 	b := graph.NewBuilder()
 	id := nodes.Input[string](b, "card")

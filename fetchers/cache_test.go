@@ -137,7 +137,7 @@ func TestCacheDoesNotKeepFailures(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(0, 0, 0))
+	u := newUpstream(t, f, fetchers.WithAttempts(1, 0, 0))
 	ctx := fetchers.WithRequestCache(context.Background())
 	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a")); err == nil {
 		t.Fatal("want the 500 to fail")

@@ -20,7 +20,7 @@
 //     when the request is idempotent (GET, PUT, DELETE… or
 //     Request.Idempotent), and never when the wait plus one more attempt
 //     would pass the deadline: the call then fails at once with
-//     ErrNoTimeForRetry rather than time out;
+//     ErrRetryBudget rather than time out;
 //   - goes through the upstream's breaker: while it is open the call fails
 //     in microseconds with an error matching ErrCircuitOpen and
 //     gobreaker.ErrOpenState, so a fallback serves at once; half-open

@@ -32,9 +32,10 @@ var (
 	// gobreaker.ErrOpenState (open) or gobreaker.ErrTooManyRequests
 	// (half-open, probes already under way).
 	ErrCircuitOpen = errors.New("circuit open")
-	// ErrNoTimeForRetry: a retryable failure was not retried because the
-	// wait and one more attempt did not fit the deadline.
-	ErrNoTimeForRetry = errors.New("no time left to retry")
+	// ErrRetryBudget: a retryable failure was not retried because the
+	// wait and one more attempt did not fit the deadline (matched by every
+	// *RetryBudgetError).
+	ErrRetryBudget = errors.New("no time left to retry")
 )
 
 // Error is the error of a call to an upstream: it names the upstream, the
@@ -55,12 +56,11 @@ type Error struct {
 	Err    error
 }
 
+// Error names the upstream and the request, not the node: the executor's
+// cause that wraps it (an executor.NodeError) names the node, once.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "upstream %q", e.Upstream)
-	if e.Node != "" {
-		fmt.Fprintf(&b, ", node %q", e.Node)
-	}
 	fmt.Fprintf(&b, ": %s %s", e.Method, e.Path)
 	if e.Status != 0 {
 		fmt.Fprintf(&b, ": status %d", e.Status)
@@ -115,9 +115,9 @@ func (e *RetryBudgetError) Error() string {
 	if e.RetryAfter {
 		from = "Retry-After"
 	}
-	s := fmt.Sprintf("%v: next try in %v (%s) with %v left", ErrNoTimeForRetry, e.Wait.Round(time.Microsecond), from, e.Left.Round(time.Microsecond))
+	s := fmt.Sprintf("%v: next try in %v (%s) with %v left", ErrRetryBudget, e.Wait.Round(time.Microsecond), from, e.Left.Round(time.Microsecond))
 	if e.MaxWait > 0 {
-		s = fmt.Sprintf("%v: next try in %v (%s), longer than the retry policy's max wait %v", ErrNoTimeForRetry, e.Wait.Round(time.Microsecond), from, e.MaxWait)
+		s = fmt.Sprintf("%v: next try in %v (%s), longer than the retry policy's max wait %v", ErrRetryBudget, e.Wait.Round(time.Microsecond), from, e.MaxWait)
 	}
 	if e.Cause != nil {
 		s += ": " + e.Cause.Error()
@@ -125,8 +125,8 @@ func (e *RetryBudgetError) Error() string {
 	return s
 }
 
-// Is makes errors.Is(err, ErrNoTimeForRetry) true.
-func (e *RetryBudgetError) Is(target error) bool { return target == ErrNoTimeForRetry }
+// Is makes errors.Is(err, ErrRetryBudget) true.
+func (e *RetryBudgetError) Is(target error) bool { return target == ErrRetryBudget }
 
 // Unwrap returns the failure that was not retried.
 func (e *RetryBudgetError) Unwrap() error { return e.Cause }

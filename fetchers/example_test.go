@@ -29,7 +29,7 @@ func Example() {
 
 	// One Upstream per service, shared by every run.
 	accounts, err := fetchers.NewUpstream("accounts", srv.URL,
-		fetchers.WithRetries(2, 5*time.Millisecond, 50*time.Millisecond),
+		fetchers.WithAttempts(3, 5*time.Millisecond, 50*time.Millisecond),
 		fetchers.WithHedging(timeouts.HedgeAtQuantile(0.95, time.Millisecond)),
 		fetchers.WithHeader("X-Client", "cardauth"))
 	if err != nil {

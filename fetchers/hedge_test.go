@@ -112,7 +112,7 @@ func TestHedgesPauseWhileBreakerIsNotClosed(t *testing.T) {
 		}
 	})
 	u := newUpstream(t, f,
-		fetchers.WithRetries(0, 0, 0),
+		fetchers.WithAttempts(1, 0, 0),
 		fetchers.WithHedging(timeouts.HedgePolicy{Delay: 5 * time.Millisecond, MaxExtra: 1, Burst: 10}),
 		// Two good probes close the breaker: the first leaves it half-open
 		// for the whole of its call.

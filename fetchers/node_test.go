@@ -143,7 +143,7 @@ func TestBuildErrors(t *testing.T) {
 			t.Errorf("NewUpstream(%q) accepted a bad base URL", base)
 		}
 	}
-	if _, err := fetchers.NewUpstream("x", "http://h", fetchers.WithRetries(-1, 0, 0)); err == nil {
+	if _, err := fetchers.NewUpstream("x", "http://h", fetchers.WithAttempts(0, 0, 0)); err == nil {
 		t.Error("negative retries accepted")
 	}
 }

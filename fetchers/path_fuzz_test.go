@@ -65,7 +65,7 @@ func FuzzPathTemplate(f *testing.F) {
 		f.Add(s[0], s[1], s[2])
 	}
 	tr := &capture{}
-	u, err := fetchers.NewUpstream("fuzz", "http://upstream.test/base/", fetchers.WithTransport(tr), fetchers.WithRetries(0, 0, 0))
+	u, err := fetchers.NewUpstream("fuzz", "http://upstream.test/base/", fetchers.WithTransport(tr), fetchers.WithAttempts(1, 0, 0))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestRetriesServerErrorsThenSucceeds(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, 5*time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithAttempts(4, time.Millisecond, 5*time.Millisecond))
 	got, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/accounts/a1"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestRetriesGiveUpAfterLimit(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
 		writeJSON(w, http.StatusInternalServerError, `{"error":"boom"}`)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithAttempts(3, time.Millisecond, time.Millisecond))
 	_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/accounts/a1"))
 	if !errors.Is(err, fetchers.ErrStatus) {
 		t.Fatalf("err = %v, want ErrStatus", err)
@@ -65,7 +65,7 @@ func TestNoRetryOnClientErrorOrNotImplemented(t *testing.T) {
 		f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
 			writeJSON(w, status, `{}`)
 		})
-		u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
+		u := newUpstream(t, f, fetchers.WithAttempts(4, time.Millisecond, time.Millisecond))
 		_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/x"))
 		if !errors.Is(err, fetchers.ErrStatus) || asError(t, err).Status != status {
 			t.Errorf("status %d: err = %v", status, err)
@@ -80,7 +80,7 @@ func TestPostIsRetriedOnlyWhenIdempotent(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
 		writeJSON(w, http.StatusBadGateway, `{}`)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithAttempts(3, time.Millisecond, time.Millisecond))
 	ctx := withTimeout(t, 5*time.Second)
 	if _, err := fetchers.FetchJSON[account](ctx, u, fetchers.PostJSONRequest("/charge", map[string]int{"amount": 1})); err == nil {
 		t.Fatal("want an error")
@@ -110,7 +110,7 @@ func TestTooManyRequestsHonoursRetryAfter(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, 2*time.Second))
+	u := newUpstream(t, f, fetchers.WithAttempts(3, time.Millisecond, 2*time.Second))
 	start := time.Now()
 	if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
@@ -129,12 +129,12 @@ func TestRetryAfterPastDeadlineFailsAtOnce(t *testing.T) {
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusTooManyRequests, `{}`)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithAttempts(4, time.Millisecond, time.Millisecond))
 	start := time.Now()
 	_, err := fetchers.FetchJSON[account](withTimeout(t, 2*time.Second), u, fetchers.GetRequest("/a"))
 	elapsed := time.Since(start)
-	if !errors.Is(err, fetchers.ErrNoTimeForRetry) || !errors.Is(err, fetchers.ErrStatus) {
-		t.Fatalf("err = %v, want ErrNoTimeForRetry and ErrStatus", err)
+	if !errors.Is(err, fetchers.ErrRetryBudget) || !errors.Is(err, fetchers.ErrStatus) {
+		t.Fatalf("err = %v, want ErrRetryBudget and ErrStatus", err)
 	}
 	mustContain(t, err.Error(), "Retry-After", "status 429")
 	if elapsed > time.Second {
@@ -150,15 +150,15 @@ func TestRetriesNeverPassTheDeadline(t *testing.T) {
 		writeJSON(w, http.StatusServiceUnavailable, `{}`)
 	})
 	// Each attempt must have 50 ms left to start: room for a noisy machine.
-	u := newUpstream(t, f, fetchers.WithRetries(100, 10*time.Millisecond, 40*time.Millisecond),
+	u := newUpstream(t, f, fetchers.WithAttempts(101, 10*time.Millisecond, 40*time.Millisecond),
 		fetchers.WithMinAttempt(50*time.Millisecond), neverTrip)
 	const budget = 400 * time.Millisecond
 	ctx := withTimeout(t, budget)
 	deadline, _ := ctx.Deadline()
 	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
 	over := time.Since(deadline)
-	if !errors.Is(err, fetchers.ErrNoTimeForRetry) {
-		t.Fatalf("err = %v, want ErrNoTimeForRetry (gave up before the deadline)", err)
+	if !errors.Is(err, fetchers.ErrRetryBudget) {
+		t.Fatalf("err = %v, want ErrRetryBudget (gave up before the deadline)", err)
 	}
 	// It stops early, not late; the margin only absorbs a noisy machine.
 	if over > 200*time.Millisecond {
@@ -178,7 +178,7 @@ func TestConnectionResetIsRetried(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithAttempts(3, time.Millisecond, time.Millisecond))
 	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestHungUpstreamEndsAtDeadline(t *testing.T) {
 			try.hang(r)
 		})
 		f = try
-		u := newUpstream(t, f, fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
+		u := newUpstream(t, f, fetchers.WithAttempts(4, time.Millisecond, time.Millisecond))
 		ctx := withTimeout(t, budget)
 		deadline, _ := ctx.Deadline()
 		_, err = fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
@@ -229,7 +229,7 @@ func TestTruncatedBody(t *testing.T) {
 			}
 			writeJSON(w, http.StatusOK, okAccount)
 		})
-		u := newUpstream(t, f, fetchers.WithRetries(2, time.Millisecond, time.Millisecond))
+		u := newUpstream(t, f, fetchers.WithAttempts(3, time.Millisecond, time.Millisecond))
 		if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestTruncatedBody(t *testing.T) {
 		f := newFake(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
 			truncate(w, 100, okAccount[:5])
 		})
-		u := newUpstream(t, f, fetchers.WithRetries(1, time.Millisecond, time.Millisecond))
+		u := newUpstream(t, f, fetchers.WithAttempts(2, time.Millisecond, time.Millisecond))
 		_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a"))
 		if !errors.Is(err, fetchers.ErrTruncated) {
 			t.Fatalf("err = %v, want ErrTruncated", err)
@@ -263,7 +263,7 @@ func TestOversizedBody(t *testing.T) {
 				}
 				w.Write([]byte(big))
 			})
-			u := newUpstream(t, f, fetchers.WithMaxBodyBytes(1000), fetchers.WithRetries(3, time.Millisecond, time.Millisecond))
+			u := newUpstream(t, f, fetchers.WithMaxBodyBytes(1000), fetchers.WithAttempts(4, time.Millisecond, time.Millisecond))
 			_, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a"))
 			if !errors.Is(err, fetchers.ErrTooLarge) {
 				t.Fatalf("err = %v, want ErrTooLarge", err)
@@ -308,7 +308,7 @@ func TestEachAttemptTellsTheTimeLeft(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, okAccount)
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(2, 20*time.Millisecond, 20*time.Millisecond))
+	u := newUpstream(t, f, fetchers.WithAttempts(3, 20*time.Millisecond, 20*time.Millisecond))
 	if _, err := fetchers.FetchJSON[account](withTimeout(t, 5*time.Second), u, fetchers.GetRequest("/a")); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestRetryFloorLearnsFromFailures(t *testing.T) {
 			writeJSON(w, http.StatusServiceUnavailable, `{}`)
 		}
 	})
-	u := newUpstream(t, f, fetchers.WithRetries(1, time.Millisecond, time.Millisecond), neverTrip)
+	u := newUpstream(t, f, fetchers.WithAttempts(2, time.Millisecond, time.Millisecond), neverTrip)
 	for i := 0; i < 12; i++ { // 24 failed attempts of ~30 ms
 		if _, err := fetchers.FetchJSON[account](withTimeout(t, 10*time.Second), u, fetchers.GetRequest("/a")); err == nil {
 			t.Fatal("want the 503 to fail")
@@ -344,7 +344,7 @@ func TestRetryFloorLearnsFromFailures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Millisecond)
 	defer cancel()
 	_, err := fetchers.FetchJSON[account](ctx, u, fetchers.GetRequest("/a"))
-	if !errors.Is(err, fetchers.ErrNoTimeForRetry) && !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, fetchers.ErrRetryBudget) && !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v", err)
 	}
 	if n := f.hits.Load() - before; n != 1 {

@@ -28,7 +28,7 @@ const DeadlineHeader = "X-Request-Deadline-Ms"
 // Defaults of an Upstream.
 const (
 	DefaultMaxBodyBytes = 1 << 20
-	DefaultRetries      = 2
+	DefaultAttempts     = 3
 	DefaultRetryWaitMin = 5 * time.Millisecond
 	DefaultRetryWaitMax = 200 * time.Millisecond
 	// DefaultMinAttempt is the least time an attempt must have left for a
@@ -91,7 +91,7 @@ func NewUpstream(name, baseURL string, opts ...Option) (*Upstream, error) {
 		base:         base,
 		redirects:    RedirectPolicy{MaxHops: DefaultMaxRedirects},
 		maxBody:      DefaultMaxBodyBytes,
-		retries:      DefaultRetries,
+		retries:      DefaultAttempts - 1,
 		minAttempt:   DefaultMinAttempt,
 		latency:      newLatencyRing(latencyWindow),
 		attemptTimes: newLatencyRing(latencyWindow),
@@ -178,18 +178,20 @@ func WithTransport(rt http.RoundTripper) Option {
 	}
 }
 
-// WithRetries sets how many times a failed attempt may be retried (0 for
-// none) and the exponential backoff between tries, from minWait doubling up
-// to maxWait. A 429 or 503 answer's Retry-After header overrides the
-// backoff; one longer than maxWait is not waited for: the call fails at
-// once with ErrNoTimeForRetry. Only idempotent requests are retried (see Request.Idempotent),
-// and never when the wait and one more attempt no longer fit the deadline.
-func WithRetries(retries int, minWait, maxWait time.Duration) Option {
+// WithAttempts sets how many attempts a call may make in all (1 for no
+// retry; the default is DefaultAttempts) and the exponential backoff between
+// them, from minWait doubling up to maxWait. Like nodes.Retry, it counts
+// tries, not retries. A 429 or 503 answer's Retry-After header overrides the
+// backoff; one longer than maxWait is not waited for: the call fails at once
+// with ErrRetryBudget. Only idempotent requests are retried (see
+// Request.Idempotent), and never when the wait and one more attempt no
+// longer fit the deadline.
+func WithAttempts(attempts int, minWait, maxWait time.Duration) Option {
 	return func(u *Upstream) error {
-		if retries < 0 || minWait < 0 || maxWait < minWait {
-			return fmt.Errorf("WithRetries(%d, %v, %v): need retries >= 0 and 0 <= minWait <= maxWait", retries, minWait, maxWait)
+		if attempts < 1 || minWait < 0 || maxWait < minWait {
+			return fmt.Errorf("WithAttempts(%d, %v, %v): need attempts >= 1 and 0 <= minWait <= maxWait", attempts, minWait, maxWait)
 		}
-		u.retries = retries
+		u.retries = attempts - 1
 		u.client.RetryWaitMin, u.client.RetryWaitMax = minWait, maxWait
 		return nil
 	}

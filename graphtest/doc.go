@@ -35,9 +35,10 @@
 // fallbacks keep a decision possible. The run's deadline, like any executor
 // setting, is given with [ExecutorOptions](executor.WithRunTimeout(d)).
 //
-// [Record] saves a run's fetched values as JSON and [Replay] turns
-// them back into stubs, so a production run can be reproduced with no
-// backends.
+// [Replay] turns a run record with values (made in production by
+// executor.Result.RecordValues, kept as JSON with Record.WriteJSON, read
+// back by executor.ReadRecord) into stubs, so a production run can be
+// reproduced with no backends.
 //
 // Hung stubs ignore their context, as a broken service would; the harness
 // releases them when the test ends (t.Cleanup), so no goroutine outlives it.

@@ -294,7 +294,7 @@ func TestFailureShowsTheOutcomeTable(t *testing.T) {
 		"kyc ", "error", `node "kyc": kyc service down`, "error kyc service down",
 		"kyc_score", "took kyc",
 		"no_kyc", "skipped",
-		"model", `not run: dependency "kyc_score" failed because "kyc" failed`, "value 0.2",
+		"model", `node "model" not run: dependency "kyc_score" failed: node "kyc": kyc service down`, "value 0.2",
 	)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +33,35 @@ func recordRun(t *testing.T, a *authGraph, model graphtest.Option) (*graphtest.R
 		model,
 	)...)
 	run := h.Run(context.Background(), []executor.Binding{executor.Bind(a.card, "c42")}, a.decision)
-	rec, err := graphtest.Record(run.Result())
+	rec, err := run.Result().RecordValues()
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "run.json")
-	if err := rec.WriteFile(path); err != nil {
+	writeRecord(t, rec, path)
+	return run, path
+}
+
+// writeRecord writes rec to path as a service would.
+func writeRecord(t testing.TB, rec *executor.Record, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return run, path
+	if err := errors.Join(rec.WriteJSON(f), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readRecord reads the run record at path.
+func readRecord(path string) (*executor.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return executor.ReadRecord(f)
 }
 
 func TestRecordAndReplay(t *testing.T) {
@@ -48,7 +69,7 @@ func TestRecordAndReplay(t *testing.T) {
 	orig, path := recordRun(t, a, nil)
 	graphtest.ExpectValue(orig, a.decision, "review") // 0.25 + 30/50
 
-	rec, err := graphtest.ReadRecording(path)
+	rec, err := readRecord(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +114,7 @@ func jsonEqual(t *testing.T, a, b any) bool {
 	return string(ja) == string(jb)
 }
 
-func TestRecordingFile(t *testing.T) {
+func TestRecordFile(t *testing.T) {
 	a := newAuthGraph(t)
 	_, path := recordRun(t, a, nil)
 	data, err := os.ReadFile(path)
@@ -101,19 +122,22 @@ func TestRecordingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw struct {
-		Version int
-		Inputs  []map[string]any
-		Nodes   []map[string]any
+		Nodes []map[string]any
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatal(err)
 	}
-	if raw.Version != 1 || len(raw.Inputs) != 1 || raw.Inputs[0]["value"] != "c42" {
-		t.Errorf("recording header or inputs wrong:\n%s", data)
-	}
 	byName := map[string]map[string]any{}
 	for _, n := range raw.Nodes {
-		byName[n["name"].(string)] = n
+		if k := n["kind"]; k == "fetch" || k == "each" {
+			byName[n["name"].(string)] = n
+		}
+		if n["name"] == "card" && n["value"] != "c42" {
+			t.Errorf("input card recorded as %v, want c42:\n%s", n["value"], data)
+		}
+		if n["kind"] == "compute" && n["value"] != nil {
+			t.Errorf("compute node %v recorded with a value: replay computes it again", n["name"])
+		}
 	}
 	for name, want := range map[string]string{"account": "ok", "device": "fallback", "kyc": "ok", "recent": "ok", "amounts": "ok", "model": "ok"} {
 		if got := byName[name]["outcome"]; got != want {
@@ -131,7 +155,7 @@ func TestRecordingFile(t *testing.T) {
 func TestReplayMismatch(t *testing.T) {
 	a := newAuthGraph(t)
 	_, path := recordRun(t, a, nil)
-	rec, err := graphtest.ReadRecording(path)
+	rec, err := readRecord(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,15 +177,16 @@ func TestReplayMismatch(t *testing.T) {
 	f := capture(t, func(tb testing.TB) { graphtest.New(tb, g2, graphtest.Replay(rec)) })
 	mustContain(t, f.output(),
 		`node "account" was recorded with type graphtest_test.Account, the graph's node has type graphtest_test.AccountV2`,
-		`the recording has node "model" (fetch), the graph has none`,
-		`the graph has fetch node "limits", the recording does not`,
+		`the record has node "model" (fetch), the graph has none`,
+		`the graph has fetch node "limits", the record does not`,
 	)
 	// A value that no longer decodes into its type.
-	rec.Nodes[0].Value = json.RawMessage(`"not an object"`)
+	account := slices.IndexFunc(rec.Nodes, func(n executor.NodeRecord) bool { return n.Name == "account" })
+	rec.Nodes[account].Recorded = json.RawMessage(`"not an object"`)
 	f = capture(t, func(tb testing.TB) { graphtest.New(tb, a.g, graphtest.Replay(rec)) })
 	mustContain(t, f.output(), `node "account": recorded value "\"not an object\"" does not decode into graphtest_test.Account`)
 	// Kinds are checked too.
-	rec.Nodes[0].Kind = graph.KindEach
+	rec.Nodes[account].Kind = graph.KindEach
 	f = capture(t, func(tb testing.TB) { graphtest.New(tb, a.g, graphtest.Replay(rec)) })
 	mustContain(t, f.output(), `node "account" was recorded as a each node, the graph has a fetch node`)
 }
@@ -170,7 +195,7 @@ func TestReplayedFailures(t *testing.T) {
 	a := newAuthGraph(t)
 	errModel := errors.New("model overloaded")
 	_, path := recordRun(t, a, graphtest.StubError(a.model, errModel))
-	rec, err := graphtest.ReadRecording(path)
+	rec, err := readRecord(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,26 +207,18 @@ func TestReplayedFailures(t *testing.T) {
 	}
 }
 
-func TestReadRecordingErrors(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+func TestReadRecordErrors(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
-		{`{"version": 2, "nodes": []}`, "has version 2, want 1"},
-		{`{"version": 1, "nodez": []}`, `unknown field "nodez"`},
-		{`{"version": 1, "nodes": [{"name": "x", "kind": "fetchh"}]}`, `unknown node kind "fetchh"`},
+		{`{"nodez": []}`, `unknown field "nodez"`},
+		{`{"nodes": [{"name": "x", "kind": "fetchh"}]}`, `unknown node kind "fetchh"`},
+		{`{"nodes": [{"name": "x", "kind": "fetch", "start_ns": 1}]}`, `unknown field "start_ns"`},
 	} {
-		_, err := graphtest.ReadRecording(write("r.json", tc.body))
+		_, err := executor.ReadRecord(strings.NewReader(tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ReadRecording(%s) = %v, want an error containing %q", tc.body, err, tc.want)
+			t.Errorf("ReadRecord(%s) = %v, want an error containing %q", tc.body, err, tc.want)
 		}
 	}
-	if _, err := graphtest.ReadRecording(filepath.Join(dir, "missing.json")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := readRecord(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -215,15 +232,18 @@ func TestRecordRejectsUnencodableValues(t *testing.T) {
 	}
 	h := graphtest.New(t, g, graphtest.Allow(ch), graphtest.ExecutorOptions(executor.WithRunTimeout(time.Second)))
 	run := h.Run(context.Background(), nil, ch)
-	if _, err := graphtest.Record(run.Result()); err == nil || !strings.Contains(err.Error(), `node "chan"`) {
-		t.Errorf("Record of a channel value: %v, want an error naming the node", err)
+	if _, err := run.Result().RecordValues(); err == nil || !strings.Contains(err.Error(), `node "chan"`) {
+		t.Errorf("RecordValues of a channel value: %v, want an error naming the node", err)
+	}
+	if rec := run.Result().Record(); rec.Nodes[0].Recorded != nil {
+		t.Errorf("Record (without values) holds %s", rec.Nodes[0].Recorded)
 	}
 }
 
 func TestReplayWithAChangedAnswer(t *testing.T) {
 	a := newAuthGraph(t)
 	_, path := recordRun(t, a, nil)
-	rec, err := graphtest.ReadRecording(path)
+	rec, err := readRecord(path)
 	if err != nil {
 		t.Fatal(err)
 	}

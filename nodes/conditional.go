@@ -93,14 +93,14 @@ func Switch[K comparable, T any](b *graph.Builder, name string, key Ref[K], case
 
 // And declares a node that is true when every operand is true. Operands run
 // concurrently; the first false decides, and operands still running are
-// cancelled unless something else needs them.
+// canceled unless something else needs them.
 func And(b *graph.Builder, name string, operands []Ref[bool], opts ...Option) Ref[bool] {
 	return logic(b, name, graph.KindAnd, operands, opts)
 }
 
 // Or declares a node that is true when any operand is true. Operands run
 // concurrently; the first true decides, and operands still running are
-// cancelled unless something else needs them.
+// canceled unless something else needs them.
 func Or(b *graph.Builder, name string, operands []Ref[bool], opts ...Option) Ref[bool] {
 	return logic(b, name, graph.KindOr, operands, opts)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/featgraph/featgraph/internal/graphx"
 	"io"
@@ -112,11 +113,15 @@ func TestDecisionLogReplays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := rec.WriteReplay(f); err != nil {
+		if err := errors.Join(rec.RunRecord().WriteJSON(f), f.Close()); err != nil {
 			t.Fatal(err)
 		}
+		f, err = os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recording, err := executor.ReadRecord(f)
 		f.Close()
-		recording, err := graphtest.ReadRecording(path)
 		if err != nil {
 			t.Fatal(err)
 		}

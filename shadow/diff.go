@@ -15,7 +15,7 @@ import (
 // hashed values agree when their hashes are equal; a value the records do
 // not hold on one side (omitted, unencodable, hashed on one side only)
 // never agrees. Live and Candidate are the values as shown in the records.
-func DiffValues(live, candidate decisionlog.Value) decisionlog.Diff {
+func DiffValues(live, candidate decisionlog.LoggedValue) decisionlog.Diff {
 	d := decisionlog.Diff{
 		Target: live.Name, LiveOutcome: live.Outcome, CandidateOutcome: candidate.Outcome,
 		Live: shown(live), Candidate: shown(candidate),

@@ -10,16 +10,18 @@ import (
 )
 
 func TestDiffValues(t *testing.T) {
-	val := func(raw string) decisionlog.Value {
-		return decisionlog.Value{Name: "decision", Outcome: executor.OutcomeOK, Value: json.RawMessage(raw)}
+	val := func(raw string) decisionlog.LoggedValue {
+		return decisionlog.LoggedValue{Name: "decision", Outcome: executor.OutcomeOK, Value: json.RawMessage(raw)}
 	}
-	none := func(o executor.Outcome) decisionlog.Value { return decisionlog.Value{Name: "decision", Outcome: o} }
-	hashed := func(h string) decisionlog.Value {
-		return decisionlog.Value{Name: "decision", Outcome: executor.OutcomeOK, Hash: h}
+	none := func(o executor.Outcome) decisionlog.LoggedValue {
+		return decisionlog.LoggedValue{Name: "decision", Outcome: o}
+	}
+	hashed := func(h string) decisionlog.LoggedValue {
+		return decisionlog.LoggedValue{Name: "decision", Outcome: executor.OutcomeOK, Hash: h}
 	}
 	for _, c := range []struct {
 		name       string
-		live, cand decisionlog.Value
+		live, cand decisionlog.LoggedValue
 		agree      bool
 	}{
 		{"same object, other key order", val(`{"a":1,"b":"x"}`), val(`{"b":"x", "a":1}`), true},
@@ -31,7 +33,7 @@ func TestDiffValues(t *testing.T) {
 		{"same hash", hashed("hmac-sha256:ab"), hashed("hmac-sha256:ab"), true},
 		{"other hash", hashed("hmac-sha256:ab"), hashed("hmac-sha256:cd"), false},
 		{"hashed on one side", hashed("hmac-sha256:ab"), val(`1`), false},
-		{"omitted", decisionlog.Value{Name: "decision", Outcome: executor.OutcomeOK, Omitted: true}, val(`1`), false},
+		{"omitted", decisionlog.LoggedValue{Name: "decision", Outcome: executor.OutcomeOK, Omitted: true}, val(`1`), false},
 	} {
 		d := shadow.DiffValues(c.live, c.cand)
 		if d.Agree != c.agree || d.Target != "decision" || d.LiveOutcome != c.live.Outcome || d.CandidateOutcome != c.cand.Outcome {

@@ -245,7 +245,7 @@ func (r *Runner) Start(ctx context.Context, res *executor.Result, live *decision
 func (r *Runner) shadow(ctx context.Context, inputs []executor.Binding, targets []graph.NodeID, lives []captured, done func(*decisionlog.Shadow)) {
 	defer r.wg.Done()
 	defer func() { <-r.sem }()
-	sh := &decisionlog.Shadow{Graph: r.rec.Name(), GraphVersion: r.rec.Version(), Targets: []decisionlog.Value{}, Diff: []decisionlog.Diff{}}
+	sh := &decisionlog.Shadow{Graph: r.rec.Name(), GraphVersion: r.rec.Version(), Targets: []decisionlog.LoggedValue{}, Diff: []decisionlog.Diff{}}
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -344,7 +344,7 @@ func (r *Runner) compare(ctx context.Context, sh *decisionlog.Shadow, live, cand
 }
 
 // shown is how a record shows a value: its JSON, or its hash as a JSON string.
-func shown(v decisionlog.Value) json.RawMessage {
+func shown(v decisionlog.LoggedValue) json.RawMessage {
 	switch {
 	case v.Value != nil:
 		return v.Value

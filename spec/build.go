@@ -187,7 +187,7 @@ func (b *builder) upstreams() {
 	}
 	for name := range b.c.upstreamURLs {
 		if _, ok := b.ups[name]; !ok {
-			b.errs = append(b.errs, &Error{File: b.f.name, Node: name, Msg: fmt.Sprintf("no upstream %q to set the URL of (the spec has %s)", name, b.upstreamNames())})
+			b.errs = append(b.errs, &Error{File: b.f.name, Node: name, Msg: fmt.Sprintf("no upstream %q to set the URL of (the spec has %s)", name, b.upstreamNames()), match: ErrUnknownUpstream})
 		}
 	}
 }
@@ -379,8 +379,8 @@ func (b *builder) checkRef(n *nodeDecl, ref string) bool {
 		at = n.at
 	}
 	b.errs = append(b.errs, &Error{File: b.f.name, Line: at.line, Col: at.col, Node: n.name,
-		Msg: fmt.Sprintf("unknown dependency %q: no node or input has that name", ref),
-		Err: &graph.UnknownDependencyError{Node: n.name, Dependency: ref}})
+		Msg:   fmt.Sprintf("unknown dependency %q: no node or input has that name", ref),
+		match: &graph.UnknownDependencyError{Node: n.name, Dependency: ref}})
 	return false
 }
 

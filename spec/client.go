@@ -50,9 +50,9 @@ func upstreamOptions(p policies) []fetchers.Option {
 	var opts []fetchers.Option
 	if r := p.Retry; r != nil {
 		backoff := time.Duration(r.Backoff)
-		opts = append(opts, fetchers.WithRetries(r.Attempts-1, backoff, 16*backoff))
+		opts = append(opts, fetchers.WithAttempts(r.Attempts, backoff, 16*backoff))
 	} else {
-		opts = append(opts, fetchers.WithRetries(0, 0, 0))
+		opts = append(opts, fetchers.WithAttempts(1, 0, 0))
 	}
 	if br := p.Breaker; br != nil {
 		failures := uint32(br.Failures)

@@ -10,6 +10,10 @@ import (
 // that comes from the spec's content.
 var ErrInvalid = errors.New("invalid spec")
 
+// ErrUnknownUpstream is matched (with errors.Is) by the error of an
+// [UpstreamURL] option naming an upstream the spec does not declare.
+var ErrUnknownUpstream = errors.New("no such upstream")
+
 // Error is one problem found in a spec, with where it is.
 type Error struct {
 	// File is the file name given to Load or Parse.
@@ -23,6 +27,10 @@ type Error struct {
 	// Err is the underlying error, if any (a *graph.CycleError, an expr
 	// compile error...).
 	Err error
+	// match is what the error also matches (errors.Is, errors.As) without
+	// repeating its text: the *graph.UnknownDependencyError of an unknown
+	// dependency, as a Go graph's Build reports it; ErrUnknownUpstream.
+	match error
 }
 
 func (e *Error) Error() string {
@@ -48,8 +56,14 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the underlying error: for an unknown dependency, the
+// *graph.UnknownDependencyError a Go graph's Build would return.
+func (e *Error) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return e.match
+}
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }

@@ -109,6 +109,12 @@ func (b *builder) exprNode(n *nodeDecl, d *graphdef.Node) {
 			msg = fe.Message
 		}
 		b.failAt(at, n.name, "expression %s: %s", quoteShort(n.expr), msg)
+		// expr's "unknown name x": x is neither a node, an input, a
+		// built-in nor a variable of the expression — an unknown dependency,
+		// matching as a Go graph's does.
+		if name, ok := strings.CutPrefix(msg, "unknown name "); ok && fe != nil && !strings.ContainsAny(name, " ()") {
+			b.errs[len(b.errs)-1].match = &graph.UnknownDependencyError{Node: n.name, Dependency: name}
+		}
 		return
 	}
 	p.limits = b.limits

@@ -187,3 +187,27 @@ func TestUnboundGoNodeAllowed(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// A spec's unknown dependency matches what a Go graph's Build returns for
+// one; an UpstreamURL naming no upstream matches ErrUnknownUpstream.
+func TestLoadErrorsMatchLikeGoGraphs(t *testing.T) {
+	_, err := spec.Parse("dep.yaml", []byte(header+"nodes:\n  a: {expr: ghost + 1, type: int}\n"))
+	var unknown *graph.UnknownDependencyError
+	if !errors.As(err, &unknown) || unknown.Node != "a" || unknown.Dependency != "ghost" || !errors.Is(err, graph.ErrInvalid) || !errors.Is(err, spec.ErrInvalid) {
+		t.Errorf("unknown dependency: %v; want a *graph.UnknownDependencyError{a, ghost} matching graph.ErrInvalid and spec.ErrInvalid", err)
+	}
+	_, err = spec.Parse("if.yaml", []byte(header+"nodes:\n  a: {value: true}\n  b:\n    if: a\n    then: a\n    else: c\n"))
+	if !errors.As(err, &unknown) || unknown.Node != "b" || unknown.Dependency != "c" || !errors.Is(err, graph.ErrInvalid) {
+		t.Errorf("unknown dependency of an if: %v; want a *graph.UnknownDependencyError{b, c}", err)
+	}
+	if strings.Count(err.Error(), `"c"`) != 1 || strings.Count(err.Error(), `"b"`) != 1 {
+		t.Errorf("unknown dependency of an if: %q names a node more than once", err)
+	}
+	_, err = spec.Parse("up.yaml", []byte(header+"nodes:\n  a: {value: 1}\n"), spec.UpstreamURL("nope", "http://x"))
+	if !errors.Is(err, spec.ErrUnknownUpstream) {
+		t.Errorf("unknown upstream: %v; want ErrUnknownUpstream", err)
+	}
+	if _, err = spec.Parse("dep.yaml", []byte(header+"nodes:\n  a: {value: 1}\n  b: {expr: a + 1, type: int}\n")); errors.Is(err, spec.ErrUnknownUpstream) || err != nil && errors.As(err, &unknown) {
+		t.Errorf("a good spec: %v", err)
+	}
+}

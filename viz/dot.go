@@ -180,8 +180,8 @@ func graphLabel(n executor.NodeRecord) []string {
 	if n.Timeout > 0 {
 		extra = append(extra, "timeout "+formatDuration(n.Timeout))
 	}
-	if n.Retries > 1 {
-		extra = append(extra, fmt.Sprintf("%d tries", n.Retries))
+	if n.MaxAttempts > 1 {
+		extra = append(extra, fmt.Sprintf("%d tries", n.MaxAttempts))
 	}
 	if len(extra) > 0 {
 		lines[1] += " · " + strings.Join(extra, " · ")

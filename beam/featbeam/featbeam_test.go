@@ -76,7 +76,7 @@ func TestRunOnPrism(t *testing.T) {
 	}
 	passert.Equals(s, out, want...)
 	passert.Equals(s, dead,
-		`{"row":3,"error":"row 3: column \"decision\": node \"decision\" not run: dependency \"score\" failed: node \"score\": score service: no such id","columns":{"amount":3,"id":"bad"}}`,
+		`{"row":3,"error":"row 3: column \"decision\": node \"decision\" not run: dependency \"score\" failed: score service: no such id","columns":{"amount":3,"id":"bad"}}`,
 		`{"row":4,"error":"row 4: column \"amount\": string \"x\" is not an int","columns":{"amount":"x","id":"c"}}`,
 		`{"row":5,"error":"row 5: column \"amount\": missing column","columns":{"id":"d"}}`,
 		`{"row":6,"error":"row 6: rows.jsonl:6: not a JSON object: unexpected end of JSON input"}`,

@@ -299,7 +299,7 @@ func newBacktester(e *env, cfg backtestConfig) (*backtester, error) {
 	}
 	s, err := spec.Parse(cfg.specPath, data, opts...)
 	if err != nil {
-		return nil, unknownUpstreamIsUsage(err, cfg.upstreams)
+		return nil, unknownUpstreamIsUsage(err)
 	}
 	bt := &backtester{cfg: cfg, spec: s}
 	if err := bt.build(); err != nil {
@@ -557,7 +557,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 		it.err = fmt.Errorf("%s:%d: run %s: %w", it.file, it.line, rec.RunID, err)
 		return
 	}
-	sh := &decisionlog.Shadow{Graph: bt.rec.Name(), GraphVersion: bt.rec.Version(), Targets: []decisionlog.Value{}, Diff: []decisionlog.Diff{}}
+	sh := &decisionlog.Shadow{Graph: bt.rec.Name(), GraphVersion: bt.rec.Version(), Targets: []decisionlog.LoggedValue{}, Diff: []decisionlog.Diff{}}
 	// Nodes that ask a live upstream the same thing share one call.
 	runCtx := context.WithValue(fetchers.WithRequestCache(ctx), replayKey{}, answers)
 	res, runErr := bt.ex.Run(runCtx, inputs, targets...)
@@ -568,7 +568,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 		}
 		sh.Err = runErr.Error()
 		for _, lv := range lives {
-			sh.Diff = append(sh.Diff, shadow.DiffValues(lv, decisionlog.Value{Name: lv.Name, Outcome: executor.OutcomeError}))
+			sh.Diff = append(sh.Diff, shadow.DiffValues(lv, decisionlog.LoggedValue{Name: lv.Name, Outcome: executor.OutcomeError}))
 		}
 	} else {
 		defer res.Release()
@@ -600,7 +600,7 @@ func (bt *backtester) replay(ctx context.Context, it *item) {
 // nodes, the inputs to bind, the targets to run and the live targets'
 // recorded values. A record that does not fit the candidate is an error
 // naming the node.
-func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Binding, targets []graph.Target, lives []decisionlog.Value, err error) {
+func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Binding, targets []graph.Target, lives []decisionlog.LoggedValue, err error) {
 	g, rec := bt.g, it.rec
 	answers = make([]answer, g.Len())
 	for _, id := range bt.blocking {
@@ -677,7 +677,7 @@ func (bt *backtester) prepare(it *item) (answers []answer, inputs []executor.Bin
 }
 
 // decodeRecorded decodes a recorded value into node n's type.
-func decodeRecorded(n *graphdef.Node, v decisionlog.Value) (any, error) {
+func decodeRecorded(n *graphdef.Node, v decisionlog.LoggedValue) (any, error) {
 	t := n.Type
 	if t == nil {
 		t = reflect.TypeFor[any]()

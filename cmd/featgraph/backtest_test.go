@@ -301,8 +301,8 @@ func TestBacktestBadRecords(t *testing.T) {
 	}
 	line := func(edit func(*decisionlog.Record)) string {
 		r := rec
-		r.Fetches = append([]decisionlog.Value(nil), rec.Fetches...)
-		r.Targets = append([]decisionlog.Value(nil), rec.Targets...)
+		r.Fetches = append([]decisionlog.LoggedValue(nil), rec.Fetches...)
+		r.Targets = append([]decisionlog.LoggedValue(nil), rec.Targets...)
 		edit(&r)
 		b, err := decisionlog.Marshal(&r)
 		if err != nil {
@@ -313,7 +313,7 @@ func TestBacktestBadRecords(t *testing.T) {
 	extra := strings.Join([]string{
 		line(func(r *decisionlog.Record) {
 			r.RunID = "legacy"
-			r.Fetches = append(r.Fetches, decisionlog.Value{Name: "legacy_score", Kind: graph.KindFetch, Outcome: executor.OutcomeOK, Value: json.RawMessage(`1`)})
+			r.Fetches = append(r.Fetches, decisionlog.LoggedValue{Name: "legacy_score", Kind: graph.KindFetch, Outcome: executor.OutcomeOK, Value: json.RawMessage(`1`)})
 		}),
 		`{"version": 1, "run_id": "trunc`,
 		line(func(r *decisionlog.Record) { r.RunID = "renamed"; r.Targets[0].Name = "verdict" }),

@@ -355,7 +355,7 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 
 // TestDrawEmptyRecord: a record of no nodes is an error and nothing is written.
 func TestDrawEmptyRecord(t *testing.T) {
-	for _, content := range []string{`{}`, `{"started": "2026-12-01T10:00:00Z", "duration_ns": 0, "nodes": []}`} {
+	for _, content := range []string{`{}`, `{"started": "2026-12-01T10:00:00Z", "duration_ms": 0, "nodes": []}`} {
 		record := writeSpec(t, "empty.json", content)
 		dir := filepath.Join(t.TempDir(), "pictures")
 		svg := filepath.Join(t.TempDir(), "w.svg")
@@ -476,6 +476,36 @@ func TestHostileArguments(t *testing.T) {
 		code, _, errOut := runCommand(t, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) || strings.ContainsAny(errOut, "\x1b\x07") {
 			t.Errorf("%q: exit code %d, stderr %q; want %d and %q, no control characters", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+// TestAttemptsAgreeWithTheCause: a call retried inside one try of its node
+// shows the call's attempts in the table and the JSON, as its cause says.
+func TestAttemptsAgreeWithTheCause(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	file := writeSpec(t, "retry.yaml", strings.Replace(smallSpec, "timeout: 2s}", "timeout: 2s, retry: {attempts: 3, backoff: 1ms}}", 1))
+	args := []string{"run", file, "--input", "sku=A", "--input", "qty=1", "--upstream", "prices=" + srv.URL}
+	code, out, _ := runCommand(t, args...)
+	if code != 1 || calls.Load() != 3 {
+		t.Fatalf("exit code %d, %d calls; want 1, 3", code, calls.Load())
+	}
+	if !regexp.MustCompile(`(?m)^price +fetch +error +\S+ +\S+ +3 +.*after 3 attempts`).MatchString(out) {
+		t.Errorf("the price row does not show 3 attempts beside the cause's:\n%s", out)
+	}
+	_, out, _ = runCommand(t, append(args, "--format", "json")...)
+	var res runJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Nodes {
+		if n.Name == "price" && (n.Attempts != 3 || !strings.Contains(n.Cause, "after 3 attempts")) {
+			t.Errorf("price in JSON: attempts %d, cause %q; want 3 and the cause saying so", n.Attempts, n.Cause)
 		}
 	}
 }

@@ -136,7 +136,7 @@ func writeRecordText(w io.Writer, rec *decisionlog.Record) error {
 	return err
 }
 
-func shownValue(v decisionlog.Value) string {
+func shownValue(v decisionlog.LoggedValue) string {
 	switch {
 	case v.Value != nil:
 		return string(v.Value)

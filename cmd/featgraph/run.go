@@ -65,7 +65,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	s, err := spec.Load(files[0], opts...)
 	if err != nil {
-		return unknownUpstreamIsUsage(err, ups)
+		return unknownUpstreamIsUsage(err)
 	}
 	defer s.Close()
 	bound, err := bindInputs(s, inputs)
@@ -134,21 +134,13 @@ func runRun(ctx context.Context, e *env, args []string) error {
 
 // unknownUpstreamIsUsage returns err, or a usageError when err is only
 // about --upstream names that the spec does not have.
-//
-// spec has no sentinel for this problem: it is recognised as an error with
-// no position whose node is an --upstream name and whose message is
-// spec's "no upstream %q to set the URL of".
-func unknownUpstreamIsUsage(err error, ups [][2]string) error {
+func unknownUpstreamIsUsage(err error) error {
 	var list spec.ErrorList
 	if !errors.As(err, &list) || len(list) == 0 {
 		return err
 	}
 	for _, se := range list {
-		given := false
-		for _, kv := range ups {
-			given = given || kv[0] == se.Node
-		}
-		if !given || se.Line != 0 || !strings.HasPrefix(se.Msg, "no upstream ") {
+		if !errors.Is(se, spec.ErrUnknownUpstream) {
 			return err
 		}
 	}
@@ -209,6 +201,17 @@ func shorten(s string, n int) string {
 	return cutRunes(s, n-3) + "..."
 }
 
+// attemptsOf counts the tries of node n as its cause does: an HTTP call's
+// retries happen inside one try of the node, so a failed call's own count
+// (the "after 3 attempts" of its message) is the larger one.
+func attemptsOf(n executor.NodeResult) int {
+	var fe *fetchers.Error
+	if errors.As(n.Cause, &fe) && fe.Attempts > n.Attempts {
+		return fe.Attempts
+	}
+	return n.Attempts
+}
+
 func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tOUTCOME\tSTART\tDURATION\tATTEMPTS\tNOTE")
@@ -222,8 +225,8 @@ func printTable(w io.Writer, s *spec.Spec, res *executor.Result) error {
 			start, dur = ms(n.Start), ms(n.Duration())
 		}
 		attempts := ""
-		if n.Attempts > 0 {
-			attempts = fmt.Sprint(n.Attempts)
+		if a := attemptsOf(n); a > 0 {
+			attempts = fmt.Sprint(a)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Kind, n.Outcome, start, dur, attempts, note)
 	}
@@ -275,7 +278,7 @@ func printJSON(w io.Writer, s *spec.Spec, res *executor.Result) error {
 	}
 	for _, n := range res.Nodes() {
 		j := runNodeJSON{Name: n.Name, Kind: n.Kind.String(), Outcome: n.Outcome.String(),
-			StartMS: durationMS(n.Start), DurationMS: durationMS(n.Duration()), Attempts: n.Attempts, Branch: n.Branch}
+			StartMS: durationMS(n.Start), DurationMS: durationMS(n.Duration()), Attempts: attemptsOf(n), Branch: n.Branch}
 		if n.Cause != nil {
 			j.Cause = cleanNodeMessage(n.Cause.Error(), n.Name)
 		}

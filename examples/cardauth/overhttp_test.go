@@ -117,7 +117,7 @@ func TestModelOutageOverHTTPFallsBackAndTripsBreaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca, ex, h := overHTTP(t, svc,
-		fetchers.WithRetries(1, time.Millisecond, time.Millisecond),
+		fetchers.WithAttempts(2, time.Millisecond, time.Millisecond),
 		fetchers.WithBreaker(gobreaker.Settings{Timeout: time.Minute,
 			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 4 }}))
 	down.Store(true)
