@@ -95,7 +95,13 @@ func withFallback(vd verdict, fv any, ferr error) verdict {
 	if ferr == nil {
 		return verdict{v: fv, cause: vd.cause, oc: OutcomeFallback}
 	}
-	return verdict{cause: fmt.Errorf("%w (and its fallback failed: %w)", vd.cause, ferr), oc: vd.oc}
+	return verdict{cause: fallbackFailed(vd.cause, ferr), oc: vd.oc}
+}
+
+// fallbackFailed is the cause of a node that failed with cause and whose
+// fallback then failed with ferr.
+func fallbackFailed(cause, ferr error) error {
+	return fmt.Errorf("%w (and its fallback failed: %w)", cause, ferr)
 }
 
 // branchError is the cause of If or Switch n when its chooser returned
@@ -167,15 +173,15 @@ func (s *run) droppable(d graph.NodeID) (st uint32, ok bool) {
 
 // record writes how n ended at now and marks it done. The caller holds n
 // (busy, in the concurrent engine).
-func (s *run) record(n graph.NodeID, vd verdict, attempts int32, now time.Duration) {
+func (s *run) record(n graph.NodeID, v any, cause error, oc Outcome, source string, attempts int32, now time.Duration) {
 	ns := &s.ns[n]
-	if vd.oc.HasValue() {
-		ns.val = vd.v
+	if oc.HasValue() {
+		ns.val = v
 	}
-	if vd.oc == OutcomeOK && vd.source != "" {
-		s.live[n].source = vd.source
+	if oc == OutcomeOK && source != "" {
+		s.live[n].source = source
 	}
-	ns.outcome, ns.cause, ns.endAt = vd.oc, vd.cause, max(now, ns.startAt)
+	ns.outcome, ns.cause, ns.endAt = oc, cause, max(now, ns.startAt)
 	if attempts > 0 {
 		ns.attempts = attempts
 	}

@@ -601,8 +601,11 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 		w.cur = n
 		fv, err := s.callFallback(n, cause)
 		w.cur = -1
-		vd := withFallback(verdict{cause: cause, oc: oc}, fv, err)
-		v, cause, oc = vd.v, vd.cause, vd.oc
+		if err == nil {
+			v, oc = fv, OutcomeFallback
+		} else {
+			cause = fallbackFailed(cause, err)
+		}
 	}
 	if !ns.st.CompareAndSwap(from, busy) {
 		return false
@@ -620,7 +623,25 @@ func (w *worker) settle(n graph.NodeID, from uint32, v any, cause error, oc Outc
 // commit writes the outcome of n, which the caller holds busy, and marks
 // it done.
 func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts int32) {
-	w.s.record(n, verdict{v: v, cause: cause, oc: oc, source: w.source}, attempts, w.now)
+	// The body of run.record, written out: one more frame here overflows
+	// the 2 KB a node's goroutine starts with, and every fetch would copy
+	// its stack (measured: fetch at 1k nodes 480 → 820 ns/node).
+	s := w.s
+	ns := &s.ns[n]
+	if oc.HasValue() {
+		ns.val = v
+	}
+	if oc == OutcomeOK && w.source != "" {
+		s.live[n].source = w.source
+	}
+	ns.outcome, ns.cause, ns.endAt = oc, cause, max(w.now, ns.startAt)
+	if attempts > 0 {
+		ns.attempts = attempts
+	}
+	if s.e.info[n].kind.Conditional() {
+		s.openConds.Add(-1)
+	}
+	ns.st.Store(done)
 	w.settled.push(n)
 }
 
