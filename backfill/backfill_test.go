@@ -266,8 +266,11 @@ func TestRunCountsOutcomes(t *testing.T) {
 	for _, n := range st.Nodes {
 		counts[n.Name] = n.Outcomes
 	}
-	if c := counts["tier"]; c[executor.OutcomeOK] != 3 || c[executor.OutcomeFallback] != 2 {
-		t.Errorf("tier outcomes %v: want 3 ok, 2 fallback", c)
+	// Row "bad": score fails, so decision fails fast and may cancel its
+	// tier call before it ends (nothing else needs it); which comes first
+	// is a race.
+	if c := counts["tier"]; c[executor.OutcomeOK] < 2 || c[executor.OutcomeOK]+c[executor.OutcomeCanceled] != 3 || c[executor.OutcomeFallback] != 2 {
+		t.Errorf("tier outcomes %v: want 2 fallback, and 3 ok except the bad row's, which may be canceled", c)
 	}
 	if c := counts["score"]; c[executor.OutcomeOK] != 4 || c[executor.OutcomeError] != 1 {
 		t.Errorf("score outcomes %v: want 4 ok, 1 error", c)
