@@ -420,7 +420,7 @@ func (q *seqRun) goexit(n graph.NodeID, attempts int32) {
 
 // commit records the outcome of n and queues it to be announced.
 func (q *seqRun) commit(n graph.NodeID, vd verdict, attempts int32) {
-	q.s.record(n, vd.v, vd.cause, vd.oc, vd.source, attempts, q.now)
+	q.s.record(n, vd, attempts, q.now)
 	q.settled = append(q.settled, n)
 }
 

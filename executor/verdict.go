@@ -171,17 +171,18 @@ func (s *run) droppable(d graph.NodeID) (st uint32, ok bool) {
 	return st, (st == waiting || st == running) && !ds.isTarget && !s.stillNeeded(d)
 }
 
-// record writes how n ended at now and marks it done. The caller holds n
-// (busy, in the concurrent engine).
-func (s *run) record(n graph.NodeID, v any, cause error, oc Outcome, source string, attempts int32, now time.Duration) {
+// record writes how n ended at now and marks it done; the sequential engine
+// calls it. The concurrent engine's worker.commit writes the same rules out,
+// to keep a fetch goroutine's frames within its first 2 KB of stack.
+func (s *run) record(n graph.NodeID, vd verdict, attempts int32, now time.Duration) {
 	ns := &s.ns[n]
-	if oc.HasValue() {
-		ns.val = v
+	if vd.oc.HasValue() {
+		ns.val = vd.v
 	}
-	if oc == OutcomeOK && source != "" {
-		s.live[n].source = source
+	if vd.oc == OutcomeOK && vd.source != "" {
+		s.live[n].source = vd.source
 	}
-	ns.outcome, ns.cause, ns.endAt = oc, cause, max(now, ns.startAt)
+	ns.outcome, ns.cause, ns.endAt = vd.oc, vd.cause, max(now, ns.startAt)
 	if attempts > 0 {
 		ns.attempts = attempts
 	}
