@@ -27,7 +27,6 @@ type Executor struct {
 	obs        observer // OpenTelemetry; see observe.go
 	plans      sync.Map // hash of a target list -> *plan
 	nplans     atomic.Int32
-	grows      []atomic.Bool // per node: its body grew its goroutine's stack; see preGrow
 	goroutines goroutinePool
 	sequential bool // WithSequential: runs go one node at a time; see sequential.go
 	// spare keeps one run state out of the pool, which every GC empties:
@@ -85,7 +84,7 @@ func New(g *graph.Graph, opts ...Option) (*Executor, error) {
 	if g == nil {
 		return nil, invalidRun("nil graph")
 	}
-	e := &Executor{g: g, nodes: graphx.Nodes(g), info: make([]nodeInfo, g.Len()), grows: make([]atomic.Bool, g.Len())}
+	e := &Executor{g: g, nodes: graphx.Nodes(g), info: make([]nodeInfo, g.Len())}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
 		node := e.node(id)

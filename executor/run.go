@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -88,7 +89,12 @@ type run struct {
 	args    []any
 	edges   []atomic.Uint32 // per static edge, for nodes demanded during the run
 	handoff []graph.NodeID  // roots' users that the caller's goroutine hands on
-	treeBuf []graph.NodeID  // blocking nodes startBlocking starts as a tree
+
+	// The queue of ready nodes no goroutine has taken yet; see run_queue.go.
+	qmu          sync.Mutex
+	queue        []graph.NodeID
+	qhead        int
+	helperCalled atomic.Bool // a helper was started and has not yet begun
 }
 
 func newRun(e *Executor) *run {
@@ -110,7 +116,7 @@ func (s *run) recycle() {
 		clear(s.edges)
 		s.dynUsed.Store(false)
 	}
-	s.handoff, s.treeBuf = s.handoff[:0], s.treeBuf[:0]
+	s.handoff, s.queue, s.qhead = s.handoff[:0], s.queue[:0], 0
 	s.ctx, s.cancel, s.traced, s.hasDL, s.runDL, s.end = nil, nil, false, false, 0, 0
 	s.ended.Store(false)
 	s.targetsLeft.Store(0)
@@ -212,93 +218,15 @@ func (s *run) doomed(p *plan) bool {
 }
 
 // startRoots settles the inputs and values on the caller's goroutine and
-// hands everything else to the run's goroutines: blocking roots one each,
-// started as a tree, and the other nodes that are ready together on one.
+// queues everything else that is ready for the run's goroutines.
 func (s *run) startRoots(p *plan) {
 	w := worker{s: s, next: -1, cur: -1, callerGoroutine: true}
 	for _, id := range p.valueRoots {
 		w.ready.push(id)
 	}
 	w.drain()
-	s.startBlocking(p.blockingRoots)
-	var blocking, inline []graph.NodeID
-	if len(s.handoff) > 0 {
-		// The users of inputs and values, stable in s.handoff until the
-		// state is pooled again, which the goroutines below prevent.
-		slices := s.handoff
-		split := 0
-		for i, id := range slices {
-			if s.e.info[id].kind.Blocking() {
-				slices[i], slices[split] = slices[split], slices[i]
-				split++
-			}
-		}
-		blocking, inline = slices[:split], slices[split:]
-	}
-	s.startBlocking(blocking)
-	if len(p.inlineRoots)+len(inline) > 0 {
-		s.refs.Add(1)
-		go s.startInline(p.inlineRoots, inline)
-	}
-}
-
-// startBlocking starts the ready blocking nodes of list: those whose bodies
-// grow their stack on warm pooled goroutines, the others as a tree.
-func (s *run) startBlocking(list []graph.NodeID) {
-	pooled := false
-	for _, id := range list {
-		if s.e.grows[id].Load() {
-			pooled = true
-			break
-		}
-	}
-	if pooled {
-		// list may be the plan's, shared by concurrent runs: the others go
-		// to this run's own buffer, which only grows while the run starts.
-		// One reading of grows per node: a body may set it meanwhile.
-		start := len(s.treeBuf)
-		var buf [16]graph.NodeID
-		warm := buf[:0]
-		for _, id := range list {
-			if s.e.grows[id].Load() && len(warm) < len(buf) {
-				warm = append(warm, id)
-			} else {
-				s.treeBuf = append(s.treeBuf, id)
-			}
-		}
-		s.refs.Add(int32(len(warm)))
-		s.e.goroutines.startClaims(s, warm)
-		list = s.treeBuf[start:]
-	}
-	if len(list) > 0 {
-		s.refs.Add(1)
-		go s.startTree(list)
-	}
-}
-
-// startOne claims and runs ready node n on this goroutine.
-func (s *run) startOne(n graph.NodeID) {
-	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
-	w.tick()
-	w.ready.push(n)
-	w.loop()
-}
-
-// startTree starts the ready nodes of list, each on a goroutine of its
-// own: this one takes the first and starts half of the others on a new
-// goroutine, recursively, so that many roots start in parallel.
-func (s *run) startTree(list []graph.NodeID) {
-	for len(list) > 1 {
-		half := len(list) / 2
-		s.refs.Add(1)
-		go s.startTree(list[half:])
-		list = list[:half]
-	}
-	s.e.preGrow(list[0])
-	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
-	w.tick()
-	w.ready.push(list[0])
-	w.loop()
+	// s.handoff holds the users of inputs and values.
+	s.enqueueRoots(p.blockingRoots, s.handoff, p.inlineRoots)
 }
 
 // runOrdered runs a plan of inputs, values and compute nodes: one pass in
@@ -307,19 +235,6 @@ func (s *run) startTree(list []graph.NodeID) {
 func (s *run) runOrdered(order []graph.NodeID, targets int32, solo bool) {
 	w := worker{s: s, mayBlock: true, next: -1, cur: -1, order: order, ordered: true, targets: targets, solo: solo}
 	w.tick()
-	w.loop()
-}
-
-// startInline runs ready nodes that do not block, and what they make ready.
-func (s *run) startInline(a, b []graph.NodeID) {
-	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
-	w.tick()
-	for _, id := range a {
-		w.ready.push(id)
-	}
-	for _, id := range b {
-		w.ready.push(id)
-	}
 	w.loop()
 }
 
@@ -469,17 +384,6 @@ func (s *run) stillNeeded(d graph.NodeID) bool {
 func (s *run) chosenValid(n graph.NodeID) bool {
 	c := s.ns[n].chosen.Load() - 1
 	return c >= 0 && int(c) < len(s.g.Lazy(n)) && s.ns[s.g.Lazy(n)[c]].st.Load() != idle
-}
-
-// preGrow grows the stack of a new goroutine about to run blocking node n
-// when n's body was seen to grow its stack in an earlier run: a body that
-// needs more than the initial 2 KB (HTTP clients, decoders) then pays for
-// one cheap copy of a one-frame stack instead of a frame-by-frame walk of a
-// deep one, while bodies that fit pay nothing.
-func (e *Executor) preGrow(n graph.NodeID) {
-	if e.grows[n].Load() {
-		growStack(int(n))
-	}
 }
 
 // growStack grows a new node goroutine's stack from its initial 2 KB to

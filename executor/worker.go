@@ -30,7 +30,7 @@ type worker struct {
 	curAttempts int32
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
-	launch      nodeStack // claimed blocking nodes to start on goroutines of their own
+	launch      nodeStack // claimed blocking nodes to queue for the run's other goroutines
 	demands     []graph.NodeID
 	drops       []graph.NodeID
 	source      string // the source of the value finish is settling, for commit
@@ -145,7 +145,10 @@ func (w *worker) loop() {
 			w.endBatch() // before the worker ends, or a body it times exactly
 		}
 		if n < 0 {
-			return
+			if !w.takeQueued() {
+				return
+			}
+			continue
 		}
 		w.next = -1
 		w.runBlocking(n)
@@ -169,8 +172,10 @@ func (w *worker) afterGoexit() {
 	s, n := w.s, w.cur
 	w.cur, w.beganSet = -1, false
 	w.tick()
+	var attempts int32 // only a blocking body's calls count as attempts
 	if s.e.info[n].kind.Blocking() {
 		s.endLive(n)
+		attempts = w.curAttempts
 	}
 	cause := &NodeError{Node: s.g.Name(n), Err: ErrGoexit}
 	ns := &s.ns[n]
@@ -179,7 +184,7 @@ func (w *worker) afterGoexit() {
 			if from == waiting {
 				ns.startAt = w.now
 			}
-			w.commit(n, nil, cause, OutcomeError, w.curAttempts)
+			w.commit(n, nil, cause, OutcomeError, attempts)
 			break
 		}
 	}
@@ -188,11 +193,11 @@ func (w *worker) afterGoexit() {
 
 // drain announces the nodes that ended and starts those that became ready,
 // until there are none: inline kinds run here, a blocking one is kept as
-// next (when this goroutine may block) and the others get goroutines.
+// next (when this goroutine may block) and the others are queued.
 func (w *worker) drain() {
 	for {
 		if n, ok := w.launch.pop(); ok {
-			w.spawn(n)
+			w.s.enqueue(n)
 			continue
 		}
 		if n, ok := w.settled.pop(); ok {
@@ -409,7 +414,7 @@ func (w *worker) startConditional(n graph.NodeID, args []any) {
 // startBlocking gives claimed blocking node n its context — the run's, or
 // one with the node's deadline and a watcher that ends the node promptly
 // when it passes, or a cancelable one when an And/Or may cancel it — and
-// runs it next on this goroutine or on a new one. n is held busy.
+// runs it next on this goroutine or queues it for another. n is held busy.
 func (w *worker) startBlocking(n graph.NodeID) {
 	s := w.s
 	info := &s.e.info[n]
@@ -437,42 +442,6 @@ func (w *worker) startBlocking(n graph.NodeID) {
 	w.launch.push(n)
 }
 
-// spawn starts claimed blocking node n on a goroutine of its own. drain
-// calls it, not startBlocking: a go statement allocates, and the
-// allocation deep in step would outgrow a node goroutine's first 2 KB.
-//
-//go:noinline
-func (w *worker) spawn(n graph.NodeID) {
-	s := w.s
-	s.refs.Add(1)
-	if s.e.grows[n].Load() {
-		s.e.goroutines.start(s, n) // a warm goroutine, its stack grown
-		return
-	}
-	go s.runClaimed(n)
-}
-
-// runClaimed is the goroutine of claimed blocking node n.
-func (s *run) runClaimed(n graph.NodeID) {
-	s.e.preGrow(n)
-	s.runClaimedWarm(n)
-}
-
-// runClaimedWarm runs claimed blocking node n and what it makes ready on
-// this goroutine, then returns (to the goroutine pool, or to exit).
-func (s *run) runClaimedWarm(n graph.NodeID) {
-	// Its clock starts at n's start, read by the goroutine that claimed n,
-	// and as stale as that goroutine's.
-	w := worker{s: s, mayBlock: true, next: -1, cur: -1}
-	w.now = s.ns[n].startAt
-	w.nbatch = s.live[n].stale
-	for i := range w.nbatch {
-		w.batch[i] = n
-	}
-	w.runBlocking(n)
-	w.loop()
-}
-
 // runBlocking calls the body of running blocking node n, with its retries,
 // and records how it ended. The context is checked before every attempt.
 func (w *worker) runBlocking(n graph.NodeID) {
@@ -497,12 +466,7 @@ func (w *worker) runBlocking(n graph.NodeID) {
 		}
 		attempts++
 		w.cur, w.curAttempts = n, attempts
-		var marker byte
-		before := uintptr(unsafe.Pointer(&marker))
 		v, err = s.callBody(l.ctx, n, args)
-		if uintptr(unsafe.Pointer(&marker)) != before && !s.e.grows[n].Load() {
-			s.e.grows[n].Store(true) // the body grew the stack: see preGrow
-		}
 		if err == nil || !info.retries {
 			w.cur = -1
 			break
