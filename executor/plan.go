@@ -23,8 +23,8 @@ type plan struct {
 	pending []int32
 	inputs  []graph.NodeID // needed input nodes: checked before anything starts
 	// The roots (needed nodes with no static dependency), by how they start:
-	// inputs and values settle on the caller's goroutine, fetches get a
-	// goroutine each (started as a tree), the rest share one goroutine.
+	// inputs and values settle on the caller's goroutine; fetches, then the
+	// rest, are queued for the run's goroutines (see run_queue.go).
 	valueRoots, blockingRoots, inlineRoots []graph.NodeID
 	conds                                  int32 // conditionals among needed
 	// order is needed in topological order when every needed node is an
