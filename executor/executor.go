@@ -221,15 +221,16 @@ func targetName(t graph.Target) string { return strconv.Quote(t.Name()) }
 func runError(res *Result, targets []graph.NodeID) error {
 	var firstCause, canceled error
 	for _, t := range targets {
-		ns := &res.state().ns[t]
+		s := res.state()
+		ns := &s.ns[t]
 		if ns.outcome.HasValue() {
 			continue
 		}
 		if firstCause == nil {
-			firstCause = ns.cause
+			firstCause = s.causes[t]
 		}
 		if ns.outcome == OutcomeCanceled && canceled == nil {
-			canceled = ns.cause // a canceled run has no root failure: say so once
+			canceled = s.causes[t] // a canceled run has no root failure: say so once
 		}
 	}
 	if firstCause == nil {

@@ -85,7 +85,7 @@ func (r *Result) nodeAt(id graph.NodeID) NodeResult {
 	s := r.state()
 	nr := NodeResult{
 		ID: id, Name: s.g.Name(id), Kind: s.e.node(id).Kind,
-		Outcome: s.ns[id].outcome, Cause: s.ns[id].cause,
+		Outcome: s.ns[id].outcome, Cause: s.causes[id],
 		Start: s.ns[id].startAt, End: s.ns[id].endAt, Attempts: int(s.ns[id].attempts),
 		Source: s.live[id].source,
 	}
@@ -133,7 +133,7 @@ func (r *Result) Value(t graph.Target) (any, error) {
 	case o == OutcomeSkipped:
 		return nil, fmt.Errorf("executor: node %q was skipped", s.g.Name(id))
 	default:
-		return nil, s.ns[id].cause
+		return nil, s.causes[id]
 	}
 }
 
@@ -166,8 +166,8 @@ func (r *Result) Err() error {
 			continue
 		}
 		var de *DependencyError
-		if !errors.As(s.ns[id].cause, &de) {
-			errs = append(errs, s.ns[id].cause)
+		if !errors.As(s.causes[id], &de) {
+			errs = append(errs, s.causes[id])
 		}
 	}
 	return errors.Join(errs...)

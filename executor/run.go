@@ -40,8 +40,11 @@ type nodeState struct {
 	bound    bool
 	dyn      bool // demanded during the run (a lazy branch or operand)
 	hasDL    bool // deadline is set
+	hasLive  bool // its live entry is set: a blocking node with a context of its own, a watcher or a span
+	// stale is the number of quick nodes its claimer had run since its last
+	// clock reading when it claimed this blocking node (see worker.clock).
+	stale    int8
 	val      any
-	cause    error
 	startAt  time.Duration
 	endAt    time.Duration
 	deadline time.Duration // the node's timeout capped by the run's, from the run's start
@@ -54,7 +57,6 @@ type live struct {
 	stop   func() bool        // stops the node's timeout watcher; nil when it has none
 	span   trace.Span         // the node's span when the run is traced, else nil
 	source string             // where an ok node's value came from (graph.Sourced), else ""
-	stale  int32              // quick nodes its claimer ran since its last clock reading
 }
 
 // run is the state of one run, pooled per Executor.
@@ -82,9 +84,12 @@ type run struct {
 	targetsLeft atomic.Int32
 	openConds   atomic.Int32 // conditionals demanded and not done: they may demand more
 	dynUsed     atomic.Bool  // some node was demanded during the run: edges are dirty
+	liveUsed    atomic.Bool  // some live entry was written: live is dirty
+	causesUsed  atomic.Bool  // some cause was written: causes is dirty
 	demanding   atomic.Int32 // goroutines in demand; the end's sweep waits for none
 
 	ns      []nodeState
+	causes  []error // per node: why it has no value (or fell back); apart, as errors are rare
 	live    []live
 	args    []any
 	edges   []atomic.Uint32 // per static edge, for nodes demanded during the run
@@ -101,7 +106,7 @@ func newRun(e *Executor) *run {
 	n := e.g.Len()
 	return &run{
 		e: e, g: e.g, finished: make(chan struct{}, 1),
-		ns: make([]nodeState, n), live: make([]live, n), args: make([]any, len(e.deps)),
+		ns: make([]nodeState, n), causes: make([]error, n), live: make([]live, n), args: make([]any, len(e.deps)),
 		edges: make([]atomic.Uint32, len(e.deps)),
 	}
 }
@@ -110,7 +115,14 @@ func newRun(e *Executor) *run {
 func (s *run) recycle() {
 	s.gen.Add(1)
 	clear(s.ns)
-	clear(s.live)
+	if s.causesUsed.Load() {
+		clear(s.causes)
+		s.causesUsed.Store(false)
+	}
+	if s.liveUsed.Load() {
+		clear(s.live)
+		s.liveUsed.Store(false)
+	}
 	clear(s.args)
 	if s.dynUsed.Load() {
 		clear(s.edges)
@@ -123,6 +135,34 @@ func (s *run) recycle() {
 	s.openConds.Store(0)
 	if !s.e.spare.CompareAndSwap(nil, s) {
 		s.e.pool.Put(s)
+	}
+}
+
+// setLive sets the live entry of blocking node n, which the caller holds.
+func (s *run) setLive(n graph.NodeID, l live) {
+	s.markLive()
+	s.live[n] = l
+	s.ns[n].hasLive = true
+}
+
+// setSource records where n's value came from; the caller holds n.
+func (s *run) setSource(n graph.NodeID, source string) {
+	s.markLive()
+	s.live[n].source = source
+}
+
+// setCause records why n has no value, or why it fell back; the caller
+// holds n.
+func (s *run) setCause(n graph.NodeID, cause error) {
+	if !s.causesUsed.Load() {
+		s.causesUsed.Store(true)
+	}
+	s.causes[n] = cause
+}
+
+func (s *run) markLive() {
+	if !s.liveUsed.Load() {
+		s.liveUsed.Store(true)
 	}
 }
 
@@ -199,7 +239,8 @@ func (s *run) doomed(p *plan) bool {
 			}
 			ns := &s.ns[id]
 			ns.st.Store(busy)
-			ns.outcome, ns.cause = OutcomeError, err
+			ns.outcome = OutcomeError
+			s.setCause(id, err)
 			ns.st.Store(done)
 		}
 	}
@@ -210,7 +251,8 @@ func (s *run) doomed(p *plan) bool {
 	for _, id := range p.needed {
 		ns := &s.ns[id]
 		if ns.st.Load() == waiting {
-			ns.outcome, ns.cause = OutcomeCanceled, fmt.Errorf("node %q not run: %w", s.g.Name(id), missing)
+			ns.outcome = OutcomeCanceled
+			s.setCause(id, fmt.Errorf("node %q not run: %w", s.g.Name(id), missing))
 			ns.st.Store(done)
 		}
 	}
@@ -289,11 +331,14 @@ func (s *run) sweep(now time.Duration, why error) {
 			n := graph.NodeID(i)
 			switch {
 			case why == nil:
-				ns.outcome, ns.cause = OutcomeCanceled, ErrNotNeeded
+				ns.outcome = OutcomeCanceled
+				s.setCause(n, ErrNotNeeded)
 			case st == running && deadline:
-				ns.outcome, ns.cause = OutcomeTimeout, s.timeoutError(n, now, !(ns.hasDL && ns.deadline < s.runDL))
+				ns.outcome = OutcomeTimeout
+				s.setCause(n, s.timeoutError(n, now, !(ns.hasDL && ns.deadline < s.runDL)))
 			default:
-				ns.outcome, ns.cause = OutcomeCanceled, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), why)
+				ns.outcome = OutcomeCanceled
+				s.setCause(n, fmt.Errorf("node %q: run ended before it finished: %w", s.g.Name(n), why))
 			}
 			if st == waiting { // never started: no time of its own
 				ns.startAt = now
@@ -342,7 +387,7 @@ func (s *run) fillArgs(n graph.NodeID) (args []any, failed graph.NodeID) {
 // dependencyError is the cause of n, which cannot run because dep ended
 // without a value.
 func (s *run) dependencyError(n, dep graph.NodeID) error {
-	root, cause := s.g.Name(dep), s.ns[dep].cause
+	root, cause := s.g.Name(dep), s.causes[dep]
 	var de *DependencyError
 	if errors.As(cause, &de) {
 		root, cause = de.Root, de.Err

@@ -97,7 +97,7 @@ func (w *worker) takeQueued() bool {
 	// n's clock starts at its start, read by the goroutine that claimed
 	// it, and as stale as that goroutine's (see worker.clock).
 	w.now = w.s.ns[n].startAt
-	w.nbatch = w.s.live[n].stale
+	w.nbatch = int32(w.s.ns[n].stale)
 	for i := range w.nbatch {
 		w.batch[i] = n
 	}

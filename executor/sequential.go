@@ -257,7 +257,7 @@ func (q *seqRun) runBlocking(n graph.NodeID, args []any) {
 	if s.traced {
 		l.ctx, l.span = s.startNodeSpan(l.ctx, n, s.start.Add(ns.startAt))
 	}
-	s.live[n] = l
+	s.setLive(n, l)
 	ctx := l.ctx
 	r, how := q.call(expiry, ns.deadline, func(r *seqReply) { s.tryBody(ctx, n, args, r) })
 	if how == expired && s.ctx.Err() == nil {

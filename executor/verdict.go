@@ -180,9 +180,12 @@ func (s *run) record(n graph.NodeID, vd verdict, attempts int32, now time.Durati
 		ns.val = vd.v
 	}
 	if vd.oc == OutcomeOK && vd.source != "" {
-		s.live[n].source = vd.source
+		s.setSource(n, vd.source)
 	}
-	ns.outcome, ns.cause, ns.endAt = vd.oc, vd.cause, max(now, ns.startAt)
+	ns.outcome, ns.endAt = vd.oc, max(now, ns.startAt)
+	if vd.cause != nil {
+		s.setCause(n, vd.cause)
+	}
 	if attempts > 0 {
 		ns.attempts = attempts
 	}

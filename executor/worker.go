@@ -420,20 +420,10 @@ func (w *worker) startBlocking(n graph.NodeID) {
 	info := &s.e.info[n]
 	ns := &s.ns[n]
 	ns.attempts = 1 // at least; the body's goroutine counts retries
-	l := live{ctx: s.ctx}
-	switch {
-	case info.timeout > 0:
-		l.ctx, l.cancel = context.WithDeadline(s.ctx, s.start.Add(ns.deadline))
-		s.refs.Add(1)
-		l.stop = context.AfterFunc(l.ctx, func() { s.expire(n) })
-	case info.cancelable:
-		l.ctx, l.cancel = context.WithCancel(s.ctx)
+	ns.stale = int8(w.nbatch)
+	if info.timeout > 0 || info.cancelable || s.traced {
+		w.startLive(n)
 	}
-	if s.traced {
-		l.ctx, l.span = s.startNodeSpan(l.ctx, n, s.start.Add(ns.startAt))
-	}
-	l.stale = w.nbatch
-	s.live[n] = l
 	ns.st.Store(running)
 	if w.mayBlock && w.next < 0 {
 		w.next = n
@@ -442,13 +432,39 @@ func (w *worker) startBlocking(n graph.NodeID) {
 	w.launch.push(n)
 }
 
+// startLive gives claimed blocking node n a context of its own, a timeout
+// watcher or a span; a plain node runs on the run's context and leaves its
+// live entry untouched (writing it cost a cache miss per node).
+//
+//go:noinline
+func (w *worker) startLive(n graph.NodeID) {
+	s := w.s
+	ns := &s.ns[n]
+	l := live{ctx: s.ctx}
+	switch {
+	case s.e.info[n].timeout > 0:
+		l.ctx, l.cancel = context.WithDeadline(s.ctx, s.start.Add(ns.deadline))
+		s.refs.Add(1)
+		l.stop = context.AfterFunc(l.ctx, func() { s.expire(n) })
+	case s.e.info[n].cancelable:
+		l.ctx, l.cancel = context.WithCancel(s.ctx)
+	}
+	if s.traced {
+		l.ctx, l.span = s.startNodeSpan(l.ctx, n, s.start.Add(ns.startAt))
+	}
+	s.setLive(n, l)
+}
+
 // runBlocking calls the body of running blocking node n, with its retries,
 // and records how it ended. The context is checked before every attempt.
 func (w *worker) runBlocking(n graph.NodeID) {
 	s := w.s
 	info := &s.e.info[n]
 	ns := &s.ns[n]
-	l := &s.live[n]
+	ctx := s.ctx
+	if ns.hasLive {
+		ctx = s.live[n].ctx
+	}
 	args := s.args[info.depStart:info.depEnd]
 	var (
 		v        any
@@ -456,7 +472,7 @@ func (w *worker) runBlocking(n graph.NodeID) {
 		attempts int32
 	)
 	for {
-		if e := l.ctx.Err(); e != nil {
+		if e := ctx.Err(); e != nil {
 			err = e
 			break
 		}
@@ -466,12 +482,12 @@ func (w *worker) runBlocking(n graph.NodeID) {
 		}
 		attempts++
 		w.cur, w.curAttempts = n, attempts
-		v, err = s.callBody(l.ctx, n, args)
+		v, err = s.callBody(ctx, n, args)
 		if err == nil || !info.retries {
 			w.cur = -1
 			break
 		}
-		again, perr := s.retryAgain(l.ctx, n, attempts, err)
+		again, perr := s.retryAgain(ctx, n, attempts, err)
 		w.cur = -1
 		if perr != nil {
 			err = perr
@@ -485,13 +501,16 @@ func (w *worker) runBlocking(n graph.NodeID) {
 	} else {
 		w.clock(n) // with no deadline, its outcome does not depend on the time
 	}
-	ctxEnded := err != nil && l.ctx.Err() != nil
+	ctxEnded := err != nil && ctx.Err() != nil
 	s.endLive(n)
 	w.finish(n, running, v, err, attempts, ctxEnded)
 }
 
 // endLive stops n's timeout watcher and cancels its own context.
 func (s *run) endLive(n graph.NodeID) {
+	if !s.ns[n].hasLive {
+		return
+	}
 	l := &s.live[n]
 	if l.stop != nil && l.stop() {
 		s.release() // the watcher will never run
@@ -596,9 +615,12 @@ func (w *worker) commit(n graph.NodeID, v any, cause error, oc Outcome, attempts
 		ns.val = v
 	}
 	if oc == OutcomeOK && w.source != "" {
-		s.live[n].source = w.source
+		s.setSource(n, w.source)
 	}
-	ns.outcome, ns.cause, ns.endAt = oc, cause, max(w.now, ns.startAt)
+	ns.outcome, ns.endAt = oc, max(w.now, ns.startAt)
+	if cause != nil {
+		s.setCause(n, cause)
+	}
 	if attempts > 0 {
 		ns.attempts = attempts
 	}
@@ -768,7 +790,7 @@ func (w *worker) dropUnneeded(d graph.NodeID) {
 			ds.startAt = w.now
 		}
 		w.commit(d, nil, ErrNotNeeded, OutcomeCanceled, 0)
-		if st == running && s.e.info[d].kind.Blocking() {
+		if st == running && ds.hasLive {
 			if c := s.live[d].cancel; c != nil {
 				c()
 			}
