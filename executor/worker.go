@@ -28,6 +28,7 @@ type worker struct {
 	// runtime.Goexit unwinds the goroutine, exit settles it.
 	cur         graph.NodeID
 	curAttempts int32
+	bare        bool // cur is a compute body called without a recover of its own
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
 	launch      nodeStack // claimed blocking nodes to queue for the run's other goroutines
@@ -138,6 +139,15 @@ func (w *worker) endBatch() {
 // it has none; it holds one reference to the run, which exit drops.
 func (w *worker) loop() {
 	defer w.exit()
+	for !w.work() {
+	}
+}
+
+// work is loop's body, under one recover for the compute bodies it calls
+// bare (see compute). It reports false when a body panicked, for loop to
+// carry on.
+func (w *worker) work() (finished bool) {
+	defer w.recoverBare()
 	for {
 		w.drain()
 		n := w.next
@@ -146,13 +156,30 @@ func (w *worker) loop() {
 		}
 		if n < 0 {
 			if !w.takeQueued() {
-				return
+				return true
 			}
 			continue
 		}
 		w.next = -1
 		w.runBlocking(n)
 	}
+}
+
+// recoverBare ends the compute node whose body, called bare, panicked, as
+// finish would have. A panic anywhere else is the engine's, and goes on.
+func (w *worker) recoverBare() {
+	if !w.bare {
+		return
+	}
+	r := recover()
+	if r == nil {
+		return // runtime.Goexit: exit settles the node
+	}
+	n := w.cur
+	w.cur, w.bare = -1, false
+	w.clock(n)
+	w.finish(n, waiting, nil, w.s.panicError(n, r), 0, false)
+	w.beganSet = false
 }
 
 // exit ends the worker's goroutine. When runtime.Goexit is unwinding it out
@@ -170,7 +197,7 @@ func (w *worker) exit() {
 
 func (w *worker) afterGoexit() {
 	s, n := w.s, w.cur
-	w.cur, w.beganSet = -1, false
+	w.cur, w.bare, w.beganSet = -1, false, false
 	w.tick()
 	var attempts int32 // only a blocking body's calls count as attempts
 	if s.e.info[n].kind.Blocking() {
@@ -317,9 +344,12 @@ func (w *worker) compute(n graph.NodeID) {
 	if failed >= 0 { // not reached: a failed dependency fails its users at once
 		w.settle(n, waiting, nil, s.dependencyError(n, failed), OutcomeError, 0)
 	} else {
-		w.cur = n
-		v, err := s.callCompute(n, args)
-		w.cur = -1
+		// Called bare: a deferred recover here would cost more than many
+		// a compute body; recoverBare, deferred once per worker, catches
+		// a panic.
+		w.cur, w.bare = n, true
+		v, err := s.e.info[n].compute(args)
+		w.cur, w.bare = -1, false
 		w.clock(n)
 		if !w.computed(n, v, err) {
 			w.finish(n, waiting, v, err, 0, false)
