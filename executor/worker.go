@@ -28,7 +28,7 @@ type worker struct {
 	// runtime.Goexit unwinds the goroutine, exit settles it.
 	cur         graph.NodeID
 	curAttempts int32
-	bare        bool // cur is a compute body called without a recover of its own
+	bare        bool      // cur is a compute body called without a recover of its own
 	ready       nodeStack // pending count reached zero: to claim and start
 	settled     nodeStack // done: to announce to users
 	launch      nodeStack // claimed blocking nodes to queue for the run's other goroutines
