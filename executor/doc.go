@@ -68,9 +68,14 @@
 // because a dependency failed, the run's end) is one compare-and-swap, so
 // that of two goroutines deciding one node exactly one wins. The goroutine
 // that finishes a node runs the first blocking node this made ready itself
-// and starts the others on new goroutines; pure nodes run inline, unclaimed
-// (one compare-and-swap each). A target set of inputs, values and compute
-// nodes only runs as one pass in topological order on one goroutine. What a
+// and puts the others on the run's queue, which the run's goroutines take
+// from when their own work is done; pure nodes run inline, unclaimed (one
+// compare-and-swap each). While the queue holds a node, one more goroutine
+// is always on its way to take it: when a body blocks, the nodes queued
+// behind it start at once, each on a goroutine of its own, as if every
+// fetch had one; when bodies return at once, one goroutine runs them in
+// turn, with no hand-off. A target set of inputs, values and compute nodes
+// only runs as one pass in topological order on one goroutine. What a
 // target set needs is planned once per Executor. See the README's
 // Performance section for figures.
 //

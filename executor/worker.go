@@ -236,23 +236,39 @@ func (w *worker) drain() {
 			continue
 		}
 		if len(w.order) > 0 {
-			n := w.order[0]
-			w.order = w.order[1:]
-			if w.s.ended.Load() {
-				w.order = nil // the run's end sweeps the rest
-				continue
-			}
-			if w.s.ns[n].st.Load() == waiting {
-				w.step(n)
-				if w.s.ns[n].st.Load() == waiting {
-					// Left for the run's end (its deadline passed): stop, so
-					// no later node reads a dependency the sweep is writing.
-					w.order = nil
-				}
-			}
+			w.pass()
 			continue
 		}
 		return
+	}
+}
+
+// pass steps the ordered worker's nodes in order, until one of them leaves
+// a node for drain to announce or start (a failure, an input, a value), or
+// none is left.
+func (w *worker) pass() {
+	s := w.s
+	for len(w.order) > 0 {
+		n := w.order[0]
+		w.order = w.order[1:]
+		if s.ended.Load() {
+			w.order = nil // the run's end sweeps the rest
+			return
+		}
+		st := &s.ns[n].st
+		if st.Load() != waiting {
+			continue
+		}
+		w.step(n)
+		if st.Load() == waiting {
+			// Left for the run's end (its deadline passed): stop, so no
+			// later node reads a dependency the sweep is writing.
+			w.order = nil
+			return
+		}
+		if w.settled.n > 0 || w.ready.n > 0 || w.launch.n > 0 {
+			return
+		}
 	}
 }
 
