@@ -61,16 +61,11 @@ type live struct {
 
 // run is the state of one run, pooled per Executor.
 type run struct {
-	e *Executor
-	g *graph.Graph
-	// refs counts the holders of this state: the Result, each goroutine a run
-	// started, each armed timeout watcher. The state is pooled again only
-	// when the last one lets go, so a straggler never writes into a new run.
-	refs atomic.Int32
-	// gen counts the times the state was pooled: a Result remembers it, to
-	// catch a use after Release (or through a copy of a released Result).
-	gen atomic.Uint64
-
+	// Set when the run starts (or once, at its end), and read by every
+	// node: these share no cache line with what the run's goroutines write
+	// as it goes (below), which would cost every read a miss on another core.
+	e      *Executor
+	g      *graph.Graph
 	ctx    context.Context
 	cancel context.CancelFunc
 	traced bool // the run's span is recording: blocking nodes get live spans
@@ -79,14 +74,11 @@ type run struct {
 	runDL  time.Duration // the run's deadline, from its start, when hasDL
 	end    time.Duration
 
-	ended       atomic.Bool   // set once, by the first of endRun and abort
-	finished    chan struct{} // endRun's signal to Run; buffered, reused
-	targetsLeft atomic.Int32
-	openConds   atomic.Int32 // conditionals demanded and not done: they may demand more
-	dynUsed     atomic.Bool  // some node was demanded during the run: edges are dirty
-	liveUsed    atomic.Bool  // some live entry was written: live is dirty
-	causesUsed  atomic.Bool  // some cause was written: causes is dirty
-	demanding   atomic.Int32 // goroutines in demand; the end's sweep waits for none
+	ended      atomic.Bool   // set once, by the first of endRun and abort
+	finished   chan struct{} // endRun's signal to Run; buffered, reused
+	dynUsed    atomic.Bool   // some node was demanded during the run: edges are dirty
+	liveUsed   atomic.Bool   // some live entry was written: live is dirty
+	causesUsed atomic.Bool   // some cause was written: causes is dirty
 
 	ns      []nodeState
 	causes  []error // per node: why it has no value (or fell back); apart, as errors are rare
@@ -94,13 +86,31 @@ type run struct {
 	args    []any
 	edges   []atomic.Uint32 // per static edge, for nodes demanded during the run
 	handoff []graph.NodeID  // roots' users that the caller's goroutine hands on
+	// gen counts the times the state was pooled: a Result remembers it, to
+	// catch a use after Release (or through a copy of a released Result).
+	gen atomic.Uint64
 
+	_ cacheLinePad
+	// refs counts the holders of this state: the Result, each goroutine a run
+	// started, each armed timeout watcher. The state is pooled again only
+	// when the last one lets go, so a straggler never writes into a new run.
+	refs        atomic.Int32
+	targetsLeft atomic.Int32
+	openConds   atomic.Int32 // conditionals demanded and not done: they may demand more
+	demanding   atomic.Int32 // goroutines in demand; the end's sweep waits for none
+
+	_ cacheLinePad
 	// The queue of ready nodes no goroutine has taken yet; see run_queue.go.
 	qmu          sync.Mutex
 	queue        []graph.NodeID
 	qhead        int
 	helperCalled atomic.Bool // a helper was started and has not yet begun
+	_            cacheLinePad
 }
+
+// cacheLinePad keeps the fields before it and after it on different cache
+// lines.
+type cacheLinePad [64]byte
 
 func newRun(e *Executor) *run {
 	n := e.g.Len()
