@@ -26,6 +26,23 @@ func newRendezvous(want int) *rendezvous {
 	return &rendezvous{want: int32(want), all: make(chan struct{})}
 }
 
+// spin is wait without parking: a body busy on the CPU, or in a system
+// call, which the Go scheduler can only preempt or hand off.
+func (r *rendezvous) spin(ctx context.Context) error {
+	if r.arrived.Add(1) == r.want {
+		close(r.all)
+	}
+	for {
+		select {
+		case <-r.all:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d arrived: %w", r.arrived.Load(), r.want, ctx.Err())
+		default:
+		}
+	}
+}
+
 func (r *rendezvous) wait(ctx context.Context) error {
 	if r.arrived.Add(1) == r.want {
 		close(r.all)
@@ -102,4 +119,31 @@ func TestBlockingBodiesRunConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// Bodies that never park — busy on the CPU until their siblings run — hold
+// up no queued sibling either: the helper on its way runs on another core,
+// or when the Go scheduler preempts the busy body.
+func TestBusyBodiesHoldUpNoSibling(t *testing.T) {
+	const width = 4
+	b := graph.NewBuilder()
+	meet := nodes.Input[*rendezvous](b, "meeting")
+	var roots []nodes.Dep
+	for i := range width {
+		roots = append(roots, nodes.Fetch1(b, fmt.Sprint("busy", i), meet, func(ctx context.Context, r *rendezvous) (int, error) {
+			return i, r.spin(ctx)
+		}))
+	}
+	all := nodes.ComputeN(b, "all", roots, func(nodes.Args) (bool, error) { return true, nil })
+	ex, err := executor.New(mustBuild(t, b), executor.WithRunTimeout(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range 10 {
+		res, err := ex.Run(context.Background(), []executor.Binding{executor.Bind(meet, newRendezvous(width))}, all)
+		if err != nil {
+			t.Fatalf("run %d: %v", r, err)
+		}
+		res.Release()
+	}
 }

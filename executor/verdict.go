@@ -171,9 +171,7 @@ func (s *run) droppable(d graph.NodeID) (st uint32, ok bool) {
 	return st, (st == waiting || st == running) && !ds.isTarget && !s.stillNeeded(d)
 }
 
-// record writes how n ended at now and marks it done; the sequential engine
-// calls it. The concurrent engine's worker.commit writes the same rules out,
-// to keep a fetch goroutine's frames within its first 2 KB of stack.
+// record writes how n ended at now and marks it done.
 func (s *run) record(n graph.NodeID, vd verdict, attempts int32, now time.Duration) {
 	ns := &s.ns[n]
 	if vd.oc.HasValue() {
