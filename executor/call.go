@@ -98,7 +98,7 @@ func (s *run) recoverPanic(n graph.NodeID, err *error) {
 
 // panicError is the cause of node n whose code panicked with r; its own
 // function, so that recoverPanic's frame stays small: it runs on every
-// body's return, at the deepest point of a node goroutine's 2 KB stack.
+// body's return, at the deepest point of its goroutine's stack.
 //
 //go:noinline
 func (s *run) panicError(n graph.NodeID, r any) error {

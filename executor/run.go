@@ -441,7 +441,7 @@ func (s *run) chosenValid(n graph.NodeID) bool {
 	return c >= 0 && int(c) < len(s.g.Lazy(n)) && s.ns[s.g.Lazy(n)[c]].st.Load() != idle
 }
 
-// growStack grows a new node goroutine's stack from its initial 2 KB to
+// growStack grows a new helper goroutine's stack from its initial 2 KB to
 // 8 KB while the stack is one frame deep and copying it is cheap. Fetch
 // bodies (HTTP clients, decoders, the services they wrap) outgrow 2 KB
 // almost always; left to the runtime, that growth happens deep inside the

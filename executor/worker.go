@@ -52,8 +52,7 @@ type worker struct {
 }
 
 // nodeStack is a stack of node IDs that needs no allocation for its first
-// six entries. It stays small: a worker lives on its goroutine's stack,
-// which starts at 2 KB.
+// six entries. It stays small: a worker lives on its goroutine's stack.
 type nodeStack struct {
 	fixed [6]graph.NodeID
 	n     int32
@@ -587,8 +586,9 @@ func (w *worker) finish(n graph.NodeID, from uint32, v any, err error, attempts 
 }
 
 // finishFailed is finish for a body that failed or ended past its deadline;
-// its own function, kept out of the common path's stack frame (a node's
-// goroutine starts with 2 KB of stack: the common path must fit).
+// its own function, kept out of the common path's stack frame: a timeout's
+// watcher or a Goexit's successor (see exit) runs bodies on a new
+// goroutine's 2 KB stack.
 //
 //go:noinline
 func (w *worker) finishFailed(n graph.NodeID, from uint32, err error, attempts int32, ctxEnded bool) {
