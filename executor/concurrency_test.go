@@ -29,18 +29,13 @@ func newRendezvous(want int) *rendezvous {
 // spin is wait without parking: a body busy on the CPU, or in a system
 // call, which the Go scheduler can only preempt or hand off.
 func (r *rendezvous) spin(ctx context.Context) error {
-	if r.arrived.Add(1) == r.want {
-		close(r.all)
-	}
-	for {
-		select {
-		case <-r.all:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d arrived: %w", r.arrived.Load(), r.want, ctx.Err())
-		default:
+	r.arrived.Add(1)
+	for r.arrived.Load() < r.want {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%d of %d arrived: %w", r.arrived.Load(), r.want, err)
 		}
 	}
+	return nil
 }
 
 func (r *rendezvous) wait(ctx context.Context) error {
