@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -277,7 +278,10 @@ func (s *run) startRoots(p *plan) {
 		w.ready.push(id)
 	}
 	w.drain()
-	// s.handoff holds the users of inputs and values.
+	// s.handoff holds the users of inputs and values, last declared first
+	// (the ready stack is last in, first out): they start in declaration
+	// order.
+	slices.Reverse(s.handoff)
 	s.enqueueRoots(p.blockingRoots, s.handoff, p.inlineRoots)
 }
 
