@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -102,9 +101,8 @@ type run struct {
 
 	_ cacheLinePad
 	// The queue of ready nodes no goroutine has taken yet; see run_queue.go.
-	qmu          sync.Mutex
-	queue        []graph.NodeID
-	qhead        int
+	qslots       []atomic.Int32 // two per node
+	qhead, qtail atomic.Int32
 	helperCalled atomic.Bool // a helper was started and has not yet begun
 	_            cacheLinePad
 }
@@ -117,7 +115,7 @@ func newRun(e *Executor) *run {
 	n := e.g.Len()
 	return &run{
 		e: e, g: e.g, finished: make(chan struct{}, 1),
-		ns: make([]nodeState, n), causes: make([]error, n), live: make([]live, n), args: make([]any, len(e.deps)),
+		ns: make([]nodeState, n), causes: make([]error, n), qslots: make([]atomic.Int32, 2*n), live: make([]live, n), args: make([]any, len(e.deps)),
 		edges: make([]atomic.Uint32, len(e.deps)),
 	}
 }
@@ -139,7 +137,10 @@ func (s *run) recycle() {
 		clear(s.edges)
 		s.dynUsed.Store(false)
 	}
-	s.handoff, s.queue, s.qhead = s.handoff[:0], s.queue[:0], 0
+	s.handoff = s.handoff[:0]
+	clear(s.qslots[:s.qtail.Load()])
+	s.qhead.Store(0)
+	s.qtail.Store(0)
 	s.ctx, s.cancel, s.traced, s.hasDL, s.runDL, s.end = nil, nil, false, false, 0, 0
 	s.ended.Store(false)
 	s.targetsLeft.Store(0)

@@ -21,48 +21,63 @@ import (
 // calls another helper if more are queued: blocking bodies still each get
 // a goroutine, one wake-up each, as before.
 
+// The queue is a first-in, first-out array with no lock: a node is queued
+// at most twice per run (as a root, unclaimed, then claimed by a goroutine
+// that had a node of its own to run), so the run's slots never wrap. A
+// slot holds n+1 for claimed node n, -(n+1) for unclaimed root n, and 0
+// until its writer, which reserved it by moving the tail, has written it.
+
 // enqueue adds claimed blocking node n to the run's queue.
 func (s *run) enqueue(n graph.NodeID) {
-	s.qmu.Lock()
-	s.queue = append(s.queue, n)
-	s.qmu.Unlock()
+	i := s.qtail.Add(1) - 1
+	s.qslots[i].Store(int32(n) + 1)
 	s.callHelper()
 }
 
 // enqueueRoots adds the unclaimed ready nodes of lists to the run's queue.
 func (s *run) enqueueRoots(lists ...[]graph.NodeID) {
-	s.qmu.Lock()
+	k := 0
+	for _, list := range lists {
+		k += len(list)
+	}
+	if k == 0 {
+		return
+	}
+	i := s.qtail.Add(int32(k)) - int32(k)
 	for _, list := range lists {
 		for _, n := range list {
-			s.queue = append(s.queue, ^n) // negative: not yet claimed
+			s.qslots[i].Store(-int32(n) - 1)
+			i++
 		}
 	}
-	queued := len(s.queue) > s.qhead
-	s.qmu.Unlock()
-	if queued {
-		s.callHelper()
-	}
+	s.callHelper()
 }
 
 // dequeue takes the oldest queued node: n is claimed when n >= 0; else ^n is
-// ready and unclaimed. It calls a helper for the nodes it leaves behind.
+// ready and unclaimed. It calls a helper for the nodes it leaves behind. A
+// slot reserved but not yet written counts as empty: its writer calls a
+// helper once it has written it.
 func (s *run) dequeue() (n graph.NodeID, ok bool) {
-	s.qmu.Lock()
-	if s.qhead == len(s.queue) {
-		s.qmu.Unlock()
-		return 0, false
+	for {
+		h := s.qhead.Load()
+		if h >= s.qtail.Load() {
+			return 0, false
+		}
+		v := s.qslots[h].Load()
+		if v == 0 {
+			return 0, false
+		}
+		if !s.qhead.CompareAndSwap(h, h+1) {
+			continue
+		}
+		if h+1 < s.qtail.Load() {
+			s.callHelper()
+		}
+		if v > 0 {
+			return graph.NodeID(v - 1), true
+		}
+		return ^graph.NodeID(-v - 1), true
 	}
-	n = s.queue[s.qhead]
-	s.qhead++
-	more := s.qhead < len(s.queue)
-	if !more {
-		s.queue, s.qhead = s.queue[:0], 0
-	}
-	s.qmu.Unlock()
-	if more {
-		s.callHelper()
-	}
-	return n, true
 }
 
 // callHelper starts a helper goroutine for the run unless one is on its way.
