@@ -17,7 +17,8 @@ func TestIdleNodeGoroutinesExit(t *testing.T) {
 	var deps []nodes.Dep
 	for i := range 100 {
 		// a body that outgrows a goroutine's first stack, as real fetches
-		// do: from the second run on, such nodes start on pooled goroutines
+		// do; the runs' helpers come from the Executor's pool, and stay
+		// idle in it after the last run
 		deps = append(deps, nodes.Fetch0(b, fmt.Sprint("f", i), func(context.Context) (int, error) { return i + bigFrame(i), nil }))
 	}
 	sum := nodes.ComputeN(b, "sum", deps, func(a nodes.Args) (int, error) {
