@@ -137,7 +137,7 @@ func checkShape(n *graphdef.Node) error {
 		return bad("negative retry policy")
 	}
 	// Options that would be accepted and ignored are rejected: a timeout or
-	// a retry means something only to a node that runs on its own goroutine,
+	// a retry means something only to a node that may block (fetch, Each),
 	// a fallback only to a node that can fail.
 	if n.Timeout > 0 && !n.Kind.Blocking() {
 		return bad("a timeout has no effect on %s node (only fetch and each nodes run long enough to time out)", graphdef.Article(n.Kind))

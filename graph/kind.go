@@ -16,8 +16,8 @@ const (
 	KindInput = graphdef.KindInput
 	// KindValue is a constant.
 	KindValue = graphdef.KindValue
-	// KindFetch is an effectful call that gets a context and may block; it
-	// runs on its own goroutine.
+	// KindFetch is an effectful call that gets a context and may block; a
+	// blocked fetch holds up no other node.
 	KindFetch = graphdef.KindFetch
 	// KindCompute is a pure function of its dependencies; it runs inline.
 	KindCompute = graphdef.KindCompute

@@ -11,7 +11,7 @@ import (
 
 // Option configures a node. Options are checked when the node is declared
 // and by Builder.Build: an option that has no meaning for the node (a
-// timeout or a retry on a node that does not run on its own goroutine, a
+// timeout or a retry on a node that does not block (not a fetch or an Each), a
 // Limit on a node that is not an Each, a fallback of the wrong type or on a
 // constant, a Default on a node that is not a Switch) makes Build fail with
 // an error naming the node and the option. The zero Option does nothing.
