@@ -8,7 +8,7 @@ import (
 )
 
 // Fetch0 declares a fetch node with 0 typed dependencies: fn gets a context
-// that carries the node's deadline and may block; a blocked fetch holds up
+// that carries the node's deadline. fn may block: a blocked fetch holds up
 // no other node.
 func Fetch0[T any](b *graph.Builder, name string, fn func(ctx context.Context) (T, error), opts ...Option) Ref[T] {
 	n := graphdef.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) { return fn(ctx) }}
@@ -16,7 +16,7 @@ func Fetch0[T any](b *graph.Builder, name string, fn func(ctx context.Context) (
 }
 
 // Fetch1 declares a fetch node with 1 typed dependency: fn gets a context
-// that carries the node's deadline and may block; a blocked fetch holds up
+// that carries the node's deadline. fn may block: a blocked fetch holds up
 // no other node.
 func Fetch1[A, T any](b *graph.Builder, name string, depA Ref[A], fn func(context.Context, A) (T, error), opts ...Option) Ref[T] {
 	n := graphdef.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) { return fn(ctx, as[A](args[0])) }}
@@ -24,7 +24,7 @@ func Fetch1[A, T any](b *graph.Builder, name string, depA Ref[A], fn func(contex
 }
 
 // Fetch2 declares a fetch node with 2 typed dependencies: fn gets a context
-// that carries the node's deadline and may block; a blocked fetch holds up
+// that carries the node's deadline. fn may block: a blocked fetch holds up
 // no other node.
 func Fetch2[A, B, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], fn func(context.Context, A, B) (T, error), opts ...Option) Ref[T] {
 	n := graphdef.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) { return fn(ctx, as[A](args[0]), as[B](args[1])) }}
@@ -32,7 +32,7 @@ func Fetch2[A, B, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B]
 }
 
 // Fetch3 declares a fetch node with 3 typed dependencies: fn gets a context
-// that carries the node's deadline and may block; a blocked fetch holds up
+// that carries the node's deadline. fn may block: a blocked fetch holds up
 // no other node.
 func Fetch3[A, B, C, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], depC Ref[C], fn func(context.Context, A, B, C) (T, error), opts ...Option) Ref[T] {
 	n := graphdef.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) {
@@ -42,7 +42,7 @@ func Fetch3[A, B, C, T any](b *graph.Builder, name string, depA Ref[A], depB Ref
 }
 
 // Fetch4 declares a fetch node with 4 typed dependencies: fn gets a context
-// that carries the node's deadline and may block; a blocked fetch holds up
+// that carries the node's deadline. fn may block: a blocked fetch holds up
 // no other node.
 func Fetch4[A, B, C, D, T any](b *graph.Builder, name string, depA Ref[A], depB Ref[B], depC Ref[C], depD Ref[D], fn func(context.Context, A, B, C, D) (T, error), opts ...Option) Ref[T] {
 	n := graphdef.Node{Name: name, Kind: graph.KindFetch, Fetch: func(ctx context.Context, args []any) (any, error) {
