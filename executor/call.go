@@ -23,8 +23,9 @@ var ErrGoexit = errors.New("called runtime.Goexit instead of returning")
 // Every function the graph was given is called through one of the helpers
 // below, each with a deferred recover, or (a compute body without a
 // deadline, see worker.compute) under the worker's one recover: a panic
-// becomes a *PanicError naming the node. A runtime.Goexit goes through them (it cannot be stopped) and is
-// caught by the worker's exit, which knows the node from worker.cur.
+// becomes a *PanicError naming the node. A runtime.Goexit goes through
+// them (it cannot be stopped) and is caught by the worker's exit, which
+// knows the node from worker.cur.
 
 // callBody calls the body of blocking node n once.
 func (s *run) callBody(ctx context.Context, n graph.NodeID, args []any) (v any, err error) {

@@ -220,8 +220,8 @@ func targetName(t graph.Target) string { return strconv.Quote(t.Name()) }
 // runError is Run's error: nil when every target has a value.
 func runError(res *Result, targets []graph.NodeID) error {
 	var firstCause, canceled error
+	s := res.state()
 	for _, t := range targets {
-		s := res.state()
 		ns := &s.ns[t]
 		if ns.outcome.HasValue() {
 			continue

@@ -8,6 +8,7 @@ import (
 
 	"github.com/featgraph/featgraph/executor"
 	"github.com/featgraph/featgraph/graph"
+	"github.com/featgraph/featgraph/internal/deadline"
 	"github.com/featgraph/featgraph/nodes"
 	"golang.org/x/sync/errgroup"
 )
@@ -23,14 +24,10 @@ const fanOutWait = 2 * time.Millisecond
 //	go test ./executor -run '^$' -bench FanOut -benchtime 200x -count 3
 func BenchmarkFanOut(b *testing.B) {
 	wait := func(ctx context.Context) error {
-		t := time.NewTimer(fanOutWait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+		if !deadline.Sleep(ctx, fanOutWait) {
+			return fmt.Errorf("wait cut short: %w", context.Cause(ctx))
 		}
+		return nil
 	}
 	for _, width := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("featgraph/width=%d", width), func(b *testing.B) {

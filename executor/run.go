@@ -152,29 +152,29 @@ func (s *run) recycle() {
 
 // setLive sets the live entry of blocking node n, which the caller holds.
 func (s *run) setLive(n graph.NodeID, l live) {
-	s.markLive()
+	raise(&s.liveUsed)
 	s.live[n] = l
 	s.ns[n].hasLive = true
 }
 
 // setSource records where n's value came from; the caller holds n.
 func (s *run) setSource(n graph.NodeID, source string) {
-	s.markLive()
+	raise(&s.liveUsed)
 	s.live[n].source = source
 }
 
 // setCause records why n has no value, or why it fell back; the caller
 // holds n.
 func (s *run) setCause(n graph.NodeID, cause error) {
-	if !s.causesUsed.Load() {
-		s.causesUsed.Store(true)
-	}
+	raise(&s.causesUsed)
 	s.causes[n] = cause
 }
 
-func (s *run) markLive() {
-	if !s.liveUsed.Load() {
-		s.liveUsed.Store(true)
+// raise sets a flag that many goroutines may set, writing it only once:
+// a store to a shared cache line costs every other core a miss.
+func raise(flag *atomic.Bool) {
+	if !flag.Load() {
+		flag.Store(true)
 	}
 }
 

@@ -749,9 +749,7 @@ func (w *worker) mark(root graph.NodeID) (failedPairs []graph.NodeID) {
 		if !ns.st.CompareAndSwap(idle, busy) {
 			continue
 		}
-		if !s.dynUsed.Load() {
-			s.dynUsed.Store(true)
-		}
+		raise(&s.dynUsed)
 		info := &s.e.info[id]
 		deps := s.e.deps[info.depStart:info.depEnd]
 		ns.dyn = true
